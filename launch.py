@@ -1,0 +1,166 @@
+"""Hands-On DL Lab: assemble every tab into one Gradio app.
+
+    python launch.py                 # serve all tabs on http://127.0.0.1:7860 (or the next free port)
+    python launch.py --tabs layers   # serve a subset
+    python launch.py --list-tabs     # list tab names and titles
+    python launch.py --share         # also ask Gradio for a public *.gradio.live link
+
+The module-level ``demo`` is what ``gradio launch.py`` (reload mode) and Hugging Face
+Spaces look for. Building it loads no model weights, no dataset and trains nothing:
+every tab loads what it needs lazily, on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+from types import ModuleType
+from typing import Sequence
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from apps import TABS  # noqa: E402
+
+log = logging.getLogger("dl_lab")
+
+APP_TITLE = "Hands-On DL Lab"
+CSS = """
+.formula-box { font-size: 0.95em; }
+footer { visibility: hidden; }
+"""
+
+
+def load_tab(name: str) -> ModuleType:
+    """Import ``apps.<name>`` (raises whatever the import raises)."""
+    return importlib.import_module(f"apps.{name}")
+
+
+def _error_panel(name: str, exc: BaseException) -> None:
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3))
+    log.error("tab %r failed to build:\n%s", name, tb)
+    gr.Markdown(
+        f"### This tab failed to start\n"
+        f"`apps/{name}.py` raised **{type(exc).__name__}: {exc}** while it was built. "
+        "The other tabs are unaffected.\n\n"
+        f"<details><summary>Traceback (last frames)</summary>\n\n```\n{tb}\n```\n</details>",
+        elem_id=f"tab-error-{name}",
+    )
+
+
+def build_demo(tabs: Sequence[str] | None = None) -> gr.Blocks:
+    """Build the app with ``tabs`` (default: all of :data:`apps.TABS`), isolating faults.
+
+    A tab whose module fails to import, or whose ``build()`` raises, becomes a panel that
+    shows the error; every other tab still starts.
+    """
+    names = list(TABS if tabs is None else tabs)
+    unknown = [n for n in names if n not in TABS]
+    if unknown:
+        raise ValueError(f"unknown tab(s) {unknown}; choose from {TABS}")
+    with gr.Blocks(title=APP_TITLE, analytics_enabled=False) as demo:
+        for name in names:
+            try:
+                mod = load_tab(name)
+                title = getattr(mod, "TITLE", name)
+            except Exception as exc:  # noqa: BLE001 - fault isolation is the point
+                with gr.Tab(name, id=name, elem_id=f"tab-{name}"):
+                    _error_panel(name, exc)
+                continue
+            with gr.Tab(title, id=name, elem_id=f"tab-{name}"):
+                try:
+                    mod.build()
+                except Exception as exc:  # noqa: BLE001
+                    _error_panel(name, exc)
+    return demo
+
+
+def free_port(host: str, start: int, tries: int = 100) -> int:
+    """First port >= ``start`` on which ``host`` can bind."""
+    for port in range(start, start + tries):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+                return port
+            except OSError:
+                continue
+    raise OSError(f"no free port in {start}..{start + tries - 1} on {host}")
+
+
+def default_host() -> str:
+    """0.0.0.0 on Hugging Face Spaces (``SPACE_ID`` set), else loopback only."""
+    return "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="launch.py",
+        description="Hands-On DL Lab: interactive deep-learning lessons, one tab per topic. "
+                    "Runs offline on a CPU; models load lazily on first use.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--host", default=None,
+                   help="address to bind (default: 127.0.0.1 locally, 0.0.0.0 when SPACE_ID is set)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+                   help="port to serve on; if it is taken, the next free port is used")
+    p.add_argument("--share", action="store_true",
+                   help="also create a public gradio.live link (needs internet; without it the app "
+                        "says so and keeps serving locally)")
+    p.add_argument("--tabs", nargs="+", metavar="NAME", default=None,
+                   help="serve only these tabs (see --list-tabs), e.g. --tabs start layers")
+    p.add_argument("--list-tabs", action="store_true", help="print the tab names and titles, then exit")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    if args.list_tabs:
+        for name in TABS:
+            try:
+                title = getattr(load_tab(name), "TITLE", name)
+            except Exception as exc:  # noqa: BLE001
+                title = f"(fails to import: {type(exc).__name__}: {exc})"
+            print(f"{name:12s} {title}")
+        return
+    if args.tabs:
+        unknown = [n for n in args.tabs if n not in TABS]
+        if unknown:
+            sys.exit(f"launch.py: unknown tab(s) {', '.join(unknown)}; choose from: {', '.join(TABS)}")
+    global demo
+    app = demo = build_demo(args.tabs)
+    host = args.host or default_host()
+    port = free_port(host, args.port)
+    if port != args.port:
+        print(f"Port {args.port} is taken; using {port}.", flush=True)
+    t0 = time.perf_counter()
+    app.queue(default_concurrency_limit=2)
+    app.launch(server_name=host, server_port=port, share=args.share, prevent_thread_lock=True,
+               show_error=True, quiet=True, footer_links=["api"], css=CSS)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"Hands-On DL Lab is serving at http://{shown}:{port}  (started in {time.perf_counter() - t0:.1f} s; "
+          "Ctrl+C to stop)", flush=True)
+    if args.share:
+        if app.share_url:
+            print(f"Public link: {app.share_url}", flush=True)
+        else:
+            print("No public link could be made (no way out to the internet from here, or the share "
+                  "server refused). The app keeps serving locally at the address above.", flush=True)
+    try:
+        app.block_thread()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
+else:
+    # Imported (``gradio launch.py`` reload mode, tests, notebooks): expose the full app.
+    demo = build_demo()
