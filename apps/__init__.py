@@ -17,4 +17,9 @@ from __future__ import annotations
 #: Tab order. A new tab = one module in apps/ + one name here.
 TABS: list[str] = [
     "start",
+    "layers",
+    "losses",
+    "train",
+    "bert",
+    "gpt",
 ]
