@@ -1,0 +1,346 @@
+"""One training loop with callbacks, for every model in the lab.
+
+The loop is the seed's (003 §dl_2_2/§dl_2_3) made reusable::
+
+    for epoch in range(epochs):
+        model.train()
+        for batch_x, batch_y in train_loader:
+            outputs = model(batch_x)                 # 1. forward
+            loss = criterion(outputs, batch_y)       # 2. loss
+            optimizer.zero_grad(); loss.backward()   # 3. backward
+            clip_grad_norm_(...)                     # 4. optional clipping (seed 000 §2.2.1)
+            optimizer.step(); scheduler.step()       # 5. update, then the schedule
+        model.eval(); evaluate on the validation set with torch.no_grad()
+
+plus what a learner wants to see: per step loss, learning rate and per-layer gradient norms,
+per epoch train/val loss and accuracy, and a clear verdict when the loss becomes NaN/inf
+("diverged") or when the run is stopped (a callback returns ``True``/``"stop"``, or a
+``threading.Event`` is set).
+
+:meth:`Trainer.steps` is a generator (yields a :class:`StepLog` after every optimizer step,
+with ``epoch_log`` set on the last step of an epoch) so a UI can stream it;
+:meth:`Trainer.fit` drains it and returns the :class:`History`.
+
+Losses: ``multiclass`` → ``CrossEntropyLoss`` on logits (softmax inside, §dl_2_3);
+``binary`` → ``BCEWithLogitsLoss`` on one logit (the numerically stable form of the seed's
+``Sigmoid`` + ``BCELoss``, §dl_2_2); ``regression`` → ``MSELoss`` (§dl_2_1).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from dlcore.train.metrics import TaskName, accuracy, grad_norms, layer_names
+from dlcore.train.optim import OptimizerName, make_optimizer
+from dlcore.train.schedules import ScheduleConfig, make_scheduler
+
+__all__ = ["TrainConfig", "StepLog", "EpochLog", "History", "Callback", "Trainer", "fit", "predict",
+           "seed_everything", "default_device", "make_loss", "MAX_EPOCHS", "Status"]
+
+#: Hard cap on epochs for one run (the playground is for seconds-to-minutes runs).
+MAX_EPOCHS = 500
+Status = Literal["running", "finished", "stopped", "diverged"]
+_ADVICE = "Lower the learning rate, add warm-up or gradient clipping (seed 000 §2.2.1)."
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) so a run is reproducible."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def default_device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def make_loss(task: TaskName) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The criterion for ``task`` (targets are reshaped/cast to match the output)."""
+    if task == "multiclass":
+        ce = nn.CrossEntropyLoss()
+        return lambda out, y: ce(out, y.long())
+    if task == "binary":
+        bce = nn.BCEWithLogitsLoss()
+        return lambda out, y: bce(out.reshape(-1), y.reshape(-1).float())
+    if task == "regression":
+        mse = nn.MSELoss()
+        return lambda out, y: mse(out, y.reshape(out.shape).float())
+    raise ValueError(f"task {task!r} is unknown; choose from multiclass, binary, regression")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run besides the model and the data.
+
+    Args:
+        task: ``"multiclass"`` | ``"binary"`` | ``"regression"``. Default ``"multiclass"``.
+        optimizer: a name from :data:`dlcore.train.optim.OPTIMIZERS`. Default ``"Adam"``.
+        lr: base learning rate η. Default 1e-3 (Adam's default, Kingma & Ba 2015).
+        weight_decay: L2 penalty λ. Default 0.
+        batch_size: samples per step. Default 64 (the seed's DataLoader).
+        epochs: passes over the training set, 1..:data:`MAX_EPOCHS`. Default 20.
+        schedule: learning-rate schedule (:class:`ScheduleConfig`). Default constant.
+        clip_grad_norm: rescale gradients so their global L2 norm is ≤ this (0 = off). Default 0.
+        seed: seeds shuffling and dropout. Default 0.
+        device: ``"cpu"``/``"cuda"``; None = CUDA when present. Default None.
+        eval_batch_size: batch size for evaluation. Default 4096.
+    """
+
+    task: TaskName = "multiclass"
+    optimizer: OptimizerName = "Adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    epochs: int = 20
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    clip_grad_norm: float = 0.0
+    seed: int = 0
+    device: str | None = None
+    eval_batch_size: int = 4096
+
+    def validate(self) -> None:
+        if self.task not in ("multiclass", "binary", "regression"):
+            raise ValueError(f"task {self.task!r} is unknown; choose from multiclass, binary, regression")
+        if not 1 <= int(self.epochs) <= MAX_EPOCHS:
+            raise ValueError(f"epochs {self.epochs} is outside 1..{MAX_EPOCHS}")
+        if int(self.batch_size) < 1:
+            raise ValueError(f"batch size {self.batch_size} must be ≥ 1")
+        if not math.isfinite(self.clip_grad_norm) or self.clip_grad_norm < 0:
+            raise ValueError(f"gradient clipping norm {self.clip_grad_norm:g} must be ≥ 0 (0 = off)")
+
+
+@dataclass
+class StepLog:
+    """What happened at one optimizer step."""
+
+    epoch: int                 # 1-based
+    step: int                  # global optimizer step, 1-based
+    loss: float
+    lr: float                  # learning rate used for this step
+    grad_norms: torch.Tensor   # (n_layers,) per-layer weight-gradient L2 norms (before clipping)
+    epoch_log: "EpochLog | None" = None   # set on the last step of an epoch
+
+
+@dataclass
+class EpochLog:
+    """Per-epoch metrics (train ones are running means over the epoch's batches, like the seed)."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float           # NaN for regression
+    val_loss: float            # NaN without validation data
+    val_acc: float
+    lr: float                  # learning rate at the epoch's last step
+    grad_norms: torch.Tensor   # (n_layers,) mean per-layer gradient norm over the epoch
+    seconds: float
+
+
+@dataclass
+class History:
+    """The run so far: per-step and per-epoch logs and the verdict."""
+
+    layer_names: list[str]
+    total_steps: int
+    epochs: list[EpochLog] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    step_lr: list[float] = field(default_factory=list)
+    status: Status = "running"
+    message: str = ""
+
+    def series(self, key: str) -> list[float]:
+        """One per-epoch metric as a list, e.g. ``series("val_acc")``."""
+        return [getattr(e, key) for e in self.epochs]
+
+
+class Callback(Protocol):
+    """Hooks the loop calls. Return ``True`` or ``"stop"`` to stop the run (status "stopped")."""
+
+    def on_step(self, trainer: "Trainer", log: StepLog) -> Any: ...
+    def on_epoch_end(self, trainer: "Trainer", log: EpochLog) -> Any: ...
+
+
+Data = tuple[torch.Tensor, torch.Tensor] | Iterable[tuple[torch.Tensor, torch.Tensor]]
+
+
+def _wants_stop(answer: Any) -> bool:
+    return answer is True or answer == "stop"
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Model outputs for ``x`` in eval mode, batched, on the CPU. Shape ``(N, …)``."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    outs = [model(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    return torch.cat(outs)
+
+
+class Trainer:
+    """Train ``model`` on ``train`` (a ``(X, y)`` pair of tensors or any iterable of batches,
+    e.g. a ``DataLoader``), evaluating on ``val`` after every epoch.
+
+    Seed the global RNG (:func:`seed_everything`) *before* building the model for a
+    reproducible initialisation; the trainer seeds shuffling and dropout from ``config.seed``.
+    """
+
+    def __init__(self, model: nn.Module, train: Data, val: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 config: TrainConfig | None = None, callbacks: Sequence[Callback] = (),
+                 stop_event: threading.Event | None = None) -> None:
+        self.config = config or TrainConfig()
+        self.config.validate()
+        self.device = torch.device(self.config.device) if self.config.device else default_device()
+        self.model = model.to(self.device)
+        self.train_data = train
+        self.val = val
+        self.callbacks = list(callbacks)
+        self.stop_event = stop_event or threading.Event()
+        self.loss_fn = make_loss(self.config.task)
+        self.optimizer = make_optimizer(self.config.optimizer, self.model.parameters(), self.config.lr,
+                                        self.config.weight_decay)
+        self.steps_per_epoch = self._steps_per_epoch()
+        total = self.steps_per_epoch * int(self.config.epochs)
+        self.scheduler = make_scheduler(self.optimizer, self.config.schedule, total)
+        self.history = History(layer_names=layer_names(self.model), total_steps=total)
+
+    # -- data -------------------------------------------------------------------------------
+    def _is_tensor_pair(self) -> bool:
+        d = self.train_data
+        return isinstance(d, tuple) and len(d) == 2 and all(isinstance(t, torch.Tensor) for t in d)
+
+    def _steps_per_epoch(self) -> int:
+        if self._is_tensor_pair():
+            x, y = self.train_data  # type: ignore[misc]
+            if len(x) != len(y):
+                raise ValueError(f"inputs have {len(x)} samples but targets have {len(y)}")
+            if len(x) == 0:
+                raise ValueError("the training set is empty")
+            n, bs = len(x), int(self.config.batch_size)
+            return n // bs + (1 if n % bs > 1 else 0)  # a last batch of 1 is dropped (BatchNorm)
+        try:
+            return len(self.train_data)  # type: ignore[arg-type]
+        except TypeError:
+            raise ValueError("train data must be a (X, y) tensor pair or a sized iterable such as a DataLoader")
+
+    def _batches(self, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if not self._is_tensor_pair():
+            yield from self.train_data  # type: ignore[misc]
+            return
+        x, y = self.train_data  # type: ignore[misc]
+        bs = int(self.config.batch_size)
+        perm = torch.randperm(len(x), generator=gen)  # shuffle=True
+        for i in range(self.steps_per_epoch):
+            idx = perm[i * bs:(i + 1) * bs]
+            yield x[idx], y[idx]
+
+    # -- evaluation ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        """(loss, accuracy) on ``(x, y)`` in eval mode (accuracy NaN for regression)."""
+        out = predict(self.model, x, self.config.eval_batch_size)  # (N, C)
+        return self.loss_fn(out, y).item(), accuracy(out, y, self.config.task)
+
+    # -- the loop -----------------------------------------------------------------------------
+    def steps(self) -> Iterator[StepLog]:
+        """Run training, yielding a :class:`StepLog` after every optimizer step."""
+        cfg, h = self.config, self.history
+        torch.manual_seed(cfg.seed)                    # dropout masks
+        gen = torch.Generator().manual_seed(cfg.seed)  # shuffling
+        step = 0
+        for epoch in range(1, int(cfg.epochs) + 1):
+            t0 = time.perf_counter()
+            self.model.train()
+            loss_sum = correct = seen = 0.0
+            norm_sum: torch.Tensor | None = None
+            n_batches = 0
+            for bx, by in self._batches(gen):
+                bx, by = bx.to(self.device), by.to(self.device)
+                out = self.model(bx)                   # 1. forward  (B, C)
+                loss = self.loss_fn(out, by)           # 2. loss
+                loss_val = loss.item()
+                if not math.isfinite(loss_val):
+                    h.status = "diverged"
+                    h.message = f"Diverged at epoch {epoch}, step {step + 1}: the loss became {loss_val}. {_ADVICE}"
+                    return
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()                        # 3. backward
+                norms = grad_norms(self.model)         # (n_layers,)
+                if cfg.clip_grad_norm > 0:             # 4. clipping
+                    nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm)
+                lr = self.optimizer.param_groups[0]["lr"]
+                self.optimizer.step()                  # 5. update
+                self.scheduler.step()
+                step += 1
+                n_batches += 1
+                loss_sum += loss_val
+                if cfg.task != "regression":
+                    correct += accuracy(out.detach(), by, cfg.task) * len(bx)
+                seen += len(bx)
+                norm_sum = norms if norm_sum is None else norm_sum + norms
+                h.step_loss.append(loss_val)
+                h.step_lr.append(lr)
+                log = StepLog(epoch, step, loss_val, lr, norms)
+                if self._ask_stop("on_step", log):
+                    h.status, h.message = "stopped", f"Stopped at epoch {epoch}, step {step}."
+                    yield log
+                    return
+                if n_batches == self.steps_per_epoch:
+                    break
+                yield log
+            if n_batches == 0:
+                raise ValueError("the training data produced no batches")
+            # evaluation (model.eval() + no_grad) on the validation set
+            val_loss = val_acc = float("nan")
+            if self.val is not None:
+                val_loss, val_acc = self.evaluate(*self.val)
+            elog = EpochLog(epoch, loss_sum / n_batches,
+                            correct / seen if cfg.task != "regression" else float("nan"),
+                            val_loss, val_acc, lr, norm_sum / n_batches,  # type: ignore[operator]
+                            time.perf_counter() - t0)
+            h.epochs.append(elog)
+            log.epoch_log = elog
+            stop = self._ask_stop("on_epoch_end", elog)
+            if self.val is not None and not math.isfinite(val_loss):
+                h.status = "diverged"
+                h.message = f"Diverged at epoch {epoch}: the validation loss became {val_loss}. {_ADVICE}"
+                yield log
+                return
+            if stop:
+                h.status, h.message = "stopped", f"Stopped after epoch {epoch}."
+                yield log
+                return
+            yield log
+        h.status = "finished"
+        h.message = f"Finished {cfg.epochs} epochs ({step} steps)."
+
+    def _ask_stop(self, hook: str, log: Any) -> bool:
+        stop = self.stop_event.is_set()
+        for cb in self.callbacks:
+            fn = getattr(cb, hook, None)
+            if fn is not None and _wants_stop(fn(self, log)):
+                stop = True
+        return stop
+
+    def fit(self) -> History:
+        """Run to the end (or until stopped/diverged) and return the :class:`History`."""
+        for _ in self.steps():
+            pass
+        return self.history
+
+
+def fit(model: nn.Module, train: Data, val: tuple[torch.Tensor, torch.Tensor] | None = None,
+        config: TrainConfig | None = None, callbacks: Sequence[Callback] = (),
+        stop_event: threading.Event | None = None) -> History:
+    """Shorthand for ``Trainer(model, train, val, config, callbacks, stop_event).fit()``."""
+    return Trainer(model, train, val, config, callbacks, stop_event).fit()

@@ -1,0 +1,126 @@
+"""Training metrics: per-layer gradient norms, accuracy, confusion matrix, decision grids.
+
+Per-layer gradient norm (seed 000 §2.2.1, 梯度消失和梯度爆炸): for layer ℓ with weight
+``W_ℓ``, ``‖∂L/∂W_ℓ‖₂ = sqrt(Σ_ij (∂L/∂W_ℓ,ij)²)``. When the norms shrink by orders of
+magnitude from the output layer back to the input layer the early layers barely learn
+(vanishing gradients: sigmoid' ≤ 1/4 multiplies in at every layer); when they grow, they
+explode.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+__all__ = ["TaskName", "layer_names", "grad_norms", "accuracy", "predict_labels", "confusion_matrix",
+           "decision_grid"]
+
+TaskName = Literal["multiclass", "binary", "regression"]
+
+
+def _weight_layers(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    """The (name, weight) of every layer with a ≥2-D weight (Linear, Conv, …), input first."""
+    out = []
+    for mod_name, mod in model.named_modules():
+        w = getattr(mod, "weight", None)
+        if isinstance(w, nn.Parameter) and w.ndim >= 2 and w.requires_grad:
+            out.append((mod_name or type(mod).__name__, w))
+    return out
+
+
+def layer_names(model: nn.Module) -> list[str]:
+    """Readable names of the layers :func:`grad_norms` reports, e.g. ``"1: Linear 10→128"``."""
+    names = []
+    mods = dict(model.named_modules())
+    for i, (name, w) in enumerate(_weight_layers(model), 1):
+        mod = mods.get(name, model)
+        kind = type(mod).__name__
+        if isinstance(mod, nn.Linear):
+            names.append(f"{i}: {kind} {mod.in_features}→{mod.out_features}")
+        elif isinstance(mod, nn.Conv2d):
+            names.append(f"{i}: {kind} {mod.in_channels}→{mod.out_channels}")
+        else:
+            names.append(f"{i}: {kind} {tuple(w.shape)}")
+    return names
+
+
+@torch.no_grad()
+def grad_norms(model: nn.Module) -> torch.Tensor:
+    """L2 norm of the gradient of every weight layer's weight, input layer first.
+
+    Call after ``loss.backward()``. A layer without a gradient (unused) reports 0.
+
+    Shape: ``(n_layers,)`` on the CPU, float32.
+    """
+    layers = _weight_layers(model)
+    if not layers:
+        return torch.zeros(0)
+    norms = [w.grad.detach().norm(2) if w.grad is not None else torch.zeros((), device=w.device)
+             for _, w in layers]
+    return torch.stack(norms).float().cpu()  # (n_layers,)
+
+
+def predict_labels(output: torch.Tensor, task: TaskName) -> torch.Tensor:
+    """Model output -> predicted class: argmax of logits (multiclass) or logit > 0 (binary).
+
+    Shape: output ``(N, C)`` or ``(N, 1)`` -> ``(N,)`` long.
+    """
+    if task == "multiclass":
+        return output.argmax(dim=1)
+    if task == "binary":
+        return (output.reshape(-1) > 0).long()  # sigmoid(z) > 0.5  ⇔  z > 0
+    raise ValueError(f"task {task!r} has no class labels")
+
+
+def accuracy(output: torch.Tensor, target: torch.Tensor, task: TaskName) -> float:
+    """Fraction of correct predictions (NaN for regression)."""
+    if task == "regression":
+        return float("nan")
+    pred = predict_labels(output, task)
+    return (pred == target.reshape(-1).long()).float().mean().item()
+
+
+def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Counts ``C[i, j]`` = number of samples of true class i predicted as j.
+
+    Shape: pred, target ``(N,)`` -> ``(num_classes, num_classes)`` long.
+    """
+    idx = target.reshape(-1).long() * num_classes + pred.reshape(-1).long()  # (N,)
+    return torch.bincount(idx.cpu(), minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+@torch.no_grad()
+def decision_grid(model: nn.Module, x: torch.Tensor, task: TaskName, steps: int = 120,
+                  margin: float = 0.5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Evaluate a 2-D classifier on a grid covering the data, for decision-boundary plots.
+
+    Args:
+        model: a classifier taking ``(N, 2)`` inputs.
+        x: the data, shape ``(N, 2)`` (sets the grid's extent).
+        task: ``"binary"`` (returns P(class 1)) or ``"multiclass"`` (returns the argmax class).
+        steps: grid points per axis. Default 120.
+        margin: padding around the data's bounding box. Default 0.5.
+
+    Returns:
+        ``(xs, ys, z)`` with xs ``(steps,)``, ys ``(steps,)`` and z ``(steps, steps)``
+        (row = y index), z = P(class 1) for binary or the predicted class for multiclass.
+    """
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"decision boundaries need 2-D inputs, got shape {tuple(x.shape)}")
+    device = next(model.parameters()).device
+    lo, hi = x.min(0).values - margin, x.max(0).values + margin  # (2,), (2,)
+    xs = torch.linspace(lo[0].item(), hi[0].item(), steps)
+    ys = torch.linspace(lo[1].item(), hi[1].item(), steps)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # (steps, steps) each
+    pts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).to(device)  # (steps², 2)
+    was_training = model.training
+    model.eval()
+    out = model(pts)  # (steps², C) or (steps², 1)
+    model.train(was_training)
+    if task == "binary":
+        z = torch.sigmoid(out.reshape(-1))
+    else:
+        z = out.argmax(1).float()
+    return xs, ys, z.reshape(steps, steps).cpu()
