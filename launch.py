@@ -34,7 +34,7 @@ log = logging.getLogger("dl_lab")
 APP_TITLE = "Hands-On DL Lab"
 CSS = """
 .formula-box { font-size: 0.95em; }
-footer { visibility: hidden; }
+
 """
 
 

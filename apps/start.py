@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import platform
 
 import gradio as gr
@@ -55,14 +56,15 @@ def runtime_info() -> str:
     import torch
 
     def ver(pkg: str) -> str:
+        # Read the installed version without importing the package (keeps start-up fast).
         try:
-            return importlib.import_module(pkg).__version__
-        except Exception:  # noqa: BLE001
+            return importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
     device = f"CUDA ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "CPU"
     lines = [
-        "| | |", "|---|---|",
+        "| component | version |", "|---|---|",
         f"| Python | {platform.python_version()} |",
         f"| torch | {torch.__version__} |",
         f"| torchvision | {ver('torchvision')} |",

@@ -1,0 +1,139 @@
+"""launch.py: CLI, host/port choice, --share offline, fault isolation of broken tabs."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import types
+
+import pytest
+
+from tests.conftest import ROOT, Server, free_port, tab_modules
+
+import launch
+from apps import TABS
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "launch.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_help_explains_every_option():
+    out = run_cli("--help").stdout
+    for opt in ("--host", "--port", "--share", "--tabs", "--list-tabs"):
+        assert opt in out
+    assert "7860" in out
+
+
+def test_list_tabs_prints_every_tab():
+    res = run_cli("--list-tabs")
+    assert res.returncode == 0, res.stderr
+    names = [line.split()[0] for line in res.stdout.splitlines() if line.strip()]
+    assert names == TABS
+
+
+def test_unknown_tab_is_refused_with_the_valid_names():
+    res = run_cli("--tabs", "no_such_tab")
+    assert res.returncode != 0
+    assert "no_such_tab" in res.stderr and "start" in res.stderr
+
+
+def test_default_host_depends_on_space_id(monkeypatch):
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert launch.default_host() == "127.0.0.1"
+    monkeypatch.setenv("SPACE_ID", "user/space")
+    assert launch.default_host() == "0.0.0.0"
+
+
+def test_free_port_skips_a_taken_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        taken = s.getsockname()[1]
+        assert launch.free_port("127.0.0.1", taken) != taken
+
+
+def test_subset_of_tabs_and_offline_share_message():
+    """--tabs serves only the chosen tabs; --share offline says so and keeps serving."""
+    from gradio_client import Client
+
+    srv = Server("--tabs", "start", "--share", name="share")
+    try:
+        api = Client(srv.url, verbose=False).view_api(print_info=False, return_format="dict")
+        names = set(api["named_endpoints"])
+        assert "/start_info" in names
+        other = {f"/{e.api_name}" for name, mod in tab_modules() if name != "start" for e in mod.ENDPOINTS}
+        assert not (names & other)
+        log = srv.log()
+        assert "serving at http://127.0.0.1:" in log
+        # Either a public link was made (online) or the app says plainly that none could be.
+        assert "Public link: https://" in log or "No public link could be made" in log
+    finally:
+        srv.stop()
+
+
+def test_port_taken_moves_to_next_free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        taken = s.getsockname()[1]
+        s.listen()
+        res = subprocess.Popen([sys.executable, "launch.py", "--tabs", "start", "--port", str(taken)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            lines = []
+            for line in res.stdout:  # type: ignore[union-attr]
+                lines.append(line)
+                if "serving at" in line:
+                    break
+            text = "".join(lines)
+            assert f"Port {taken} is taken" in text
+            assert f":{taken} " not in text.split("serving at")[-1]
+        finally:
+            res.terminate()
+            res.wait(10)
+
+
+def _modules():
+    import importlib
+
+    return [(n, importlib.import_module(f"apps.{n}")) for n in TABS]
+
+
+def test_broken_tab_is_isolated(monkeypatch):
+    """A tab whose build() raises, and one whose import fails, become error panels."""
+    broken = types.ModuleType("apps.broken_fixture")
+    broken.TITLE = "Broken"
+
+    def build():
+        raise RuntimeError("deliberately broken for the test")
+
+    broken.build = build
+    monkeypatch.setitem(sys.modules, "apps.broken_fixture", broken)
+    monkeypatch.setattr(launch, "TABS", ["start", "broken_fixture", "missing_fixture"])
+    demo = launch.build_demo(["start", "broken_fixture", "missing_fixture"])
+    cfg = demo.get_config_file()
+    ids = {c.get("props", {}).get("elem_id") for c in cfg["components"]}
+    assert {"tab-error-broken_fixture", "tab-error-missing_fixture", "tab-start"} <= ids
+    texts = " ".join(str(c.get("props", {}).get("value", "")) for c in cfg["components"])
+    assert "deliberately broken for the test" in texts
+    assert "ModuleNotFoundError" in texts
+    # The healthy tab still works end to end.
+    port = free_port()
+    demo.launch(server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        from gradio_client import Client
+
+        rows, info = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(api_name="/start_info")
+        assert "torch" in info
+    finally:
+        demo.close()
+
+
+def test_import_builds_no_models_and_loads_no_weights():
+    """Importing launch must not load model weights or datasets (checked via sys.modules)."""
+    code = ("import sys, launch; bad=[m for m in ('transformers.models.llama.modeling_llama', "
+            "'transformers.models.bert.modeling_bert', 'sklearn.datasets', 'torchvision.datasets') "
+            "if m in sys.modules]; print('LOADED', bad)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "LOADED []" in out.stdout, out.stdout + out.stderr
