@@ -45,7 +45,7 @@ STYLE: dict[str, object] = {
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
                squeeze: bool = True, **subplot_kw: object) -> tuple[Figure, object]:
-    """Create a Figure in the house style and its axes (``fig, ax`` like ``plt.subplots``).
+    """Create a Figure in the house style and its axes (``fig, ax``, as pyplot.subplots would).
 
     Shape: ``ax`` is a single Axes when ``squeeze`` and ``nrows == ncols == 1``, else an
     ``(nrows, ncols)`` object array.
