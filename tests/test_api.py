@@ -31,6 +31,9 @@ def test_tab_declares_its_contract(name, mod):
     assert isinstance(mod.RUN_BUTTON, str) and mod.RUN_BUTTON
     if name != "start":
         assert mod.SEEDS, f"{name} names no seed section"
+    # Runnable on its own: python -m apps.<name>
+    src = open(mod.__file__, encoding="utf-8").read()
+    assert 'if __name__ == "__main__":' in src and f'"--tabs", "{name}"' in src
 
 
 def test_declared_endpoints_exist(client):

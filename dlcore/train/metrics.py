@@ -94,21 +94,23 @@ def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int)
 @torch.no_grad()
 def decision_grid(model: nn.Module, x: torch.Tensor, task: TaskName, steps: int = 120,
                   margin: float = 0.5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Evaluate a 2-D classifier on a grid covering the data, for decision-boundary plots.
+    """Class probabilities of a 2-D classifier on a grid covering the data (decision boundaries).
 
     Args:
-        model: a classifier taking ``(N, 2)`` inputs.
+        model: a classifier taking ``(N, 2)`` inputs (logits out).
         x: the data, shape ``(N, 2)`` (sets the grid's extent).
-        task: ``"binary"`` (returns P(class 1)) or ``"multiclass"`` (returns the argmax class).
+        task: ``"binary"`` (one logit z: P = [1 − σ(z), σ(z)]) or ``"multiclass"`` (softmax).
         steps: grid points per axis. Default 120.
         margin: padding around the data's bounding box. Default 0.5.
 
     Returns:
-        ``(xs, ys, z)`` with xs ``(steps,)``, ys ``(steps,)`` and z ``(steps, steps)``
-        (row = y index), z = P(class 1) for binary or the predicted class for multiclass.
+        ``(xs, ys, probs)`` with xs ``(steps,)``, ys ``(steps,)`` and probs
+        ``(steps, steps, C)`` (row = y index), C = 2 for binary.
     """
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"decision boundaries need 2-D inputs, got shape {tuple(x.shape)}")
+    if task not in ("binary", "multiclass"):
+        raise ValueError(f"decision boundaries need a classifier, not task {task!r}")
     device = next(model.parameters()).device
     lo, hi = x.min(0).values - margin, x.max(0).values + margin  # (2,), (2,)
     xs = torch.linspace(lo[0].item(), hi[0].item(), steps)
@@ -117,10 +119,11 @@ def decision_grid(model: nn.Module, x: torch.Tensor, task: TaskName, steps: int 
     pts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).to(device)  # (steps², 2)
     was_training = model.training
     model.eval()
-    out = model(pts)  # (steps², C) or (steps², 1)
+    out = model(pts).float().cpu()  # (steps², C) or (steps², 1)
     model.train(was_training)
     if task == "binary":
-        z = torch.sigmoid(out.reshape(-1))
+        p1 = torch.sigmoid(out.reshape(-1))  # (steps²,)
+        probs = torch.stack([1 - p1, p1], dim=1)  # (steps², 2)
     else:
-        z = out.argmax(1).float()
-    return xs, ys, z.reshape(steps, steps).cpu()
+        probs = torch.softmax(out, dim=1)  # (steps², C)
+    return xs, ys, probs.reshape(steps, steps, -1)

@@ -55,10 +55,16 @@ def test_decision_grid():
         model[0].weight.copy_(torch.tensor([[1.0, 0.0]]))
         model[0].bias.zero_()
     x = torch.tensor([[-1.0, -1.0], [1.0, 1.0]])
-    xs, ys, z = decision_grid(model, x, "binary", steps=11, margin=0.0)
-    assert z.shape == (11, 11) and xs[0] == -1 and ys[-1] == 1
+    xs, ys, probs = decision_grid(model, x, "binary", steps=11, margin=0.0)
+    assert probs.shape == (11, 11, 2) and xs[0] == -1 and ys[-1] == 1
+    torch.testing.assert_close(probs.sum(-1), torch.ones(11, 11))
+    z = probs[..., 1]
     # P(class 1) = sigmoid(x1): rises along x, constant along y
     torch.testing.assert_close(z[:, 5], torch.full((11,), 0.5))
     assert (z[0, 1:] > z[0, :-1]).all()
+    two = nn.Linear(2, 3)
+    torch.testing.assert_close(decision_grid(two, x, "multiclass", steps=5)[2].sum(-1), torch.ones(5, 5))
+    with pytest.raises(ValueError, match="classifier"):
+        decision_grid(model, x, "regression")
     with pytest.raises(ValueError, match="2-D inputs"):
         decision_grid(model, torch.zeros(4, 3), "binary")
