@@ -32,7 +32,7 @@ from dlcore.textinput import parse_int, parse_number, parse_tensor
 
 __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
-    "LossSpec", "LOSSES", "REGRESSION", "CLASSIFICATION", "calculate", "parse_options",
+    "LossSpec", "LOSSES", "REGRESSION", "CLASSIFICATION", "calculate", "parse_options", "torch_reference",
 ]
 
 
@@ -219,3 +219,25 @@ def calculate(loss: str, prediction: str | torch.Tensor, target: str | torch.Ten
     if options.reduction == "batchmean" and loss != "KLDivLoss":
         raise ValueError(f"reduction 'batchmean' exists only for KLDivLoss, not for {loss}; use mean")
     return spec.fn(x, y, options)
+
+
+def torch_reference(loss: str, x: torch.Tensor, y: torch.Tensor, options: LossOptions) -> tuple[torch.Tensor, str]:
+    """Run the real ``torch.nn.<loss>`` in float64 with the same options; return (value, call text)."""
+    kwargs: dict[str, object] = {"reduction": options.reduction}
+    spec = LOSSES[loss]
+    for k in spec.options:
+        v = getattr(options, k)
+        if v is None or (k == "ignore_index" and v == -100) or (k == "label_smoothing" and v == 0.0):
+            continue
+        kwargs[k] = v.to(torch.float64) if isinstance(v, torch.Tensor) else v
+    x = x.to(torch.float64)
+    if spec.target_is_index and y.shape != x.shape:
+        y = y.to(torch.int64)  # class indices must be Long
+    else:
+        y = y.to(torch.float64)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # KLDivLoss 'mean' warns; the tab explains it instead
+        value = getattr(torch.nn, loss)(**kwargs)(x, y)
+    shown = ", ".join(f"{k}={(v.tolist() if isinstance(v, torch.Tensor) else repr(v))}" for k, v in kwargs.items())
+    return value.detach(), f"torch.nn.{loss}({shown})(x, y)"
