@@ -1,0 +1,1 @@
+"""Calculators: layer shapes/parameters/MACs with the worked arithmetic, losses step by step."""
