@@ -190,8 +190,8 @@ def bce_stability(max_logit, target):
 
 
 def _pitfall_markdown(out: pf.PitfallOutcome, title: str = "", cmp: str = "") -> str:
-    head = {"raises": "❌ torch raises", "warns": "⚠️ torch warns (and the result is wrong)",
-            "silent": "🤫 no error, but the loss is wrong", "ok": "✅ works"}[out.outcome]
+    head = {"raises": "RAISES: torch rejects this call", "warns": "WARNS: torch warns, and the result is wrong",
+            "silent": "SILENT: no error, but the loss is wrong", "ok": "WORKS on the installed torch"}[out.outcome]
     parts = [f"### {title}" if title else "", f"```python\n{out.code}\n```", f"**{head}**"]
     if out.message:
         parts.append(f"Exact message from torch {torch.__version__}: `{out.error_type or 'UserWarning'}: {out.message}`")
@@ -241,8 +241,8 @@ def _calculator_tab() -> None:
     with gr.Row():
         with gr.Column(scale=3):
             steps = gr.Markdown(latex_delimiters=LATEX, elem_classes=["formula-box"])
-        with gr.Column(scale=2):
-            fig = gr.Plot(label="per-element loss")
+        with gr.Column(scale=2, min_width=420):
+            fig = gr.Plot(label="per-element loss", show_label=False)
     inputs = [loss, pred, targ, red, delta, beta, weight, ii, ls, pw, lt]
     btn.click(compute, inputs, [summary, steps, chance_md], api_name="loss_compute", **LIGHT).then(
         plot_loss, inputs, [fig], api_name="loss_plot", **LIGHT)
@@ -263,7 +263,7 @@ def build() -> None:
             cy = gr.Textbox("[0, 1, 3]", label="target class indices (N,)")
         cbtn = gr.Button("Compare with a uniform guess", elem_id="losses-chance-run")
         cmd = gr.Markdown()
-        cfig = gr.Plot(label="CE vs probability and margin")
+        cfig = gr.Plot(label="CE vs probability and margin", show_label=False)
         cbtn.click(chance, [cx, cy], [cmd, cfig], api_name="loss_chance", **LIGHT)
         gr.Markdown("**ln C for C = 2 … 1000** — the cross entropy of a model that guesses uniformly "
                     "(§3.1: a training loss near this value means the model is guessing).")
@@ -275,7 +275,7 @@ def build() -> None:
             b = gr.Slider(0.0, 3.0, value=1.0, step=0.05, label="β (SmoothL1)")
             emax = gr.Slider(0.5, 10.0, value=3.0, step=0.5, label="error range ±")
         rbtn = gr.Button("Draw regression losses", elem_id="losses-curves-run")
-        rfig = gr.Plot(label="loss and gradient vs error")
+        rfig = gr.Plot(label="loss and gradient vs error", show_label=False)
         rmd = gr.Markdown()
         gr.on([rbtn.click, d.release, b.release, emax.release], regression_curves, [d, b, emax], [rfig, rmd],
               api_name="loss_curves", **LIGHT)
@@ -283,7 +283,7 @@ def build() -> None:
             zmax = gr.Slider(5, 200, value=100, step=5, label="max |logit z|")
             tgt = gr.Radio([0, 1], value=0, label="target y")
         sbtn = gr.Button("BCE vs BCEWithLogits stability", elem_id="losses-stability-run")
-        sfig = gr.Plot(label="numerical stability")
+        sfig = gr.Plot(label="numerical stability", show_label=False)
         smd = gr.Markdown()
         sbtn.click(bce_stability, [zmax, tgt], [sfig, smd], api_name="loss_bce_stability", **LIGHT)
     with gr.Tab("Pitfalls (live torch)"):

@@ -89,7 +89,8 @@ def _two_branch(name: str, x: torch.Tensor, y: torch.Tensor, options: LossOption
     per = torch.where(small, quad(d), lin(a))
     cmp = "<" if strict else r"\le"
     branch_cells = [[(r"\text{quad}" if s else r"\text{lin}") for s in r] for r in _rows(small.to(torch.float64))]
-    s2 = Step(f"Which branch each element takes ({symbol} = {num(t)})",
+    plain = {r"\delta": "δ", r"\beta": "β"}.get(symbol, symbol)
+    s2 = Step(f"Which branch each element takes ({plain} = {num(t)})",
               rf"\lvert d_i \rvert {cmp} {symbol} \Rightarrow \text{{quadratic}},\ \text{{else linear}}",
               rf"\lvert d \rvert = {latex_tensor(a)} \Rightarrow {latex_grid(branch_cells)}",
               small.to(torch.float64))

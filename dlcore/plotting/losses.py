@@ -56,12 +56,12 @@ def per_element_figure(result: LossResult) -> Figure:
     ncols = 2 if sm is not None else 1
     h = max(per.shape[0], sm.shape[0] if sm is not None else 0)
     fig, axes = new_figure(1, ncols, figsize=(4.4 * ncols + 0.6, min(1.8 + 0.45 * h, 7)), squeeze=False)
-    title = f"{result.name}: loss per element"
     _annotated(axes[0, 0], per.T if per.shape[0] == 1 and result.per_element.ndim == 1 and sm is not None else per,
-               title, cmap="magma")
+               "loss per element ℓ", cmap="magma")
+    fig.suptitle(f"{result.name} (reduction='none' values)")
     if sm is not None:
         ax = axes[0, 1]
-        _annotated(ax, _matrix(sm), "softmax p (row = sample, column = class)", cmap="Blues", fmt="{:.3f}",
+        _annotated(ax, _matrix(sm), "softmax p (rows: samples)", cmap="Blues", fmt="{:.3f}",
                    dark_low=False)
         ax.set_xlabel("class c")
         ax.set_ylabel("sample n")

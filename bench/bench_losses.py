@@ -1,0 +1,156 @@
+"""Loss calculator figures (issue 5).
+
+* dlcore call alone (parse + step-by-step + reduction) on each seed example: p50, with the
+  bare ``torch.nn`` call on the same float64 tensors as the peer;
+* the tab's handler without the figure (adds the live torch check and the baseline);
+* one loss update through ``gradio_client`` (``/loss_compute``) on a server started here on a
+  free port: p50 / p95, with the peer a no-op endpoint on a bare Gradio server in the same run;
+* the per-element figure event (``/loss_plot``): p50 / p95.
+
+Targets: dlcore call <= 5 ms p50; gradio_client round trip <= 50 ms p50 and p95.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def emit(**rec) -> None:
+    print(json.dumps(rec), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def timeit(fn, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+PEER_APP = """
+import sys, gradio as gr
+with gr.Blocks() as demo:
+    t = gr.Textbox(); o = gr.Textbox()
+    gr.Button().click(lambda s: s, t, o, api_name="noop", queue=False)
+demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]))
+"""
+
+
+def bench_dlcore(threads: int | None = None) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    nt = torch.get_num_threads()
+
+    import apps.losses as tab
+    from dlcore.calculators.losses import calculate, parse_options, torch_reference
+    from dlcore.textinput import parse_tensor
+
+    all_p50, all_peer = [], []
+    for label, a in tab.SEED_EXAMPLES[:12]:
+        def call(a=a):
+            o = parse_options(a[0], reduction=a[3], delta=a[4], beta=a[5], weight=a[6], ignore_index=a[7],
+                              label_smoothing=a[8], pos_weight=a[9], log_target=a[10])
+            return calculate(a[0], a[1], a[2], o)
+        o = parse_options(a[0], reduction=a[3], delta=a[4], beta=a[5])
+        x, y = parse_tensor(a[1]), parse_tensor(a[2])
+        call()
+        ms = timeit(call, 100)
+        peer = timeit(lambda: torch_reference(a[0], x, y, o), 100)
+        all_p50.append(statistics.median(ms))
+        all_peer.append(statistics.median(peer))
+        emit(name="loss_dlcore_call_p50", example=label, torch_threads=nt, value=round(statistics.median(ms), 3), unit="ms",
+             peer="torch.nn call alone (float64)", peer_value=round(statistics.median(peer), 3), target="<= 5 ms")
+    emit(name="loss_dlcore_call_p50_worst_example", torch_threads=nt, value=round(max(all_p50), 3), unit="ms",
+         median_over_examples=round(statistics.median(all_p50), 3), peer_median=round(statistics.median(all_peer), 3),
+         target="<= 5 ms")
+    hand = []
+    for _, a in tab.SEED_EXAMPLES[:12]:
+        hand += timeit(lambda a=a: tab.compute(*a), 10)
+    emit(name="loss_handler_no_figure_p50", torch_threads=nt, value=round(statistics.median(hand), 2), unit="ms",
+         p95=round(pct(hand, 0.95), 2), note="dlcore + live torch check + uniform-guess baseline + Markdown")
+    del torch
+
+
+def bench_roundtrip(n: int = 60) -> None:
+    from gradio_client import Client
+
+    import apps.losses as tab
+
+    port, peer_port = free_port(), free_port()
+    srv = subprocess.Popen([sys.executable, "-c", "import launch; launch.main(['--tabs','losses','--port','%d'])" % port],
+                           cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peer = subprocess.Popen([sys.executable, "-c", PEER_APP, str(peer_port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", srv)
+        wait_http(f"http://127.0.0.1:{peer_port}/", peer)
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        pc = Client(f"http://127.0.0.1:{peer_port}/", verbose=False)
+        examples = [a for _, a in tab.SEED_EXAMPLES[:12]]
+        for a in examples:  # warm-up
+            c.predict(*a, api_name="/loss_compute")
+        pc.predict("x", api_name="/noop")
+        rt = [timeit(lambda a=examples[i % len(examples)]: c.predict(*a, api_name="/loss_compute"), 1)[0]
+              for i in range(n)]
+        noop = timeit(lambda: pc.predict("x", api_name="/noop"), n)
+        emit(name="loss_update_gradio_client_p50", value=round(statistics.median(rt), 1), unit="ms",
+             p95=round(pct(rt, 0.95), 1), n=n, peer="no-op endpoint, bare Gradio server, same client",
+             peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms")
+        pl = [timeit(lambda a=examples[i % len(examples)]: c.predict(*a, api_name="/loss_plot"), 1)[0]
+              for i in range(min(n, 30))]
+        emit(name="loss_plot_gradio_client_p50", value=round(statistics.median(pl), 1), unit="ms",
+             p95=round(pct(pl, 0.95), 1), n=len(pl), note="per-element figure, a separate chained event")
+    finally:
+        for p in (srv, peer):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    import os
+
+    print(json.dumps({"name": "load_average_1min", "value": os.getloadavg()[0], "unit": "",
+                      "cpus": os.cpu_count()}), flush=True)
+    bench_roundtrip()  # first, with the server's default torch threads
+    bench_dlcore()     # default intra-op threads (as the app runs)
+    bench_dlcore(1)    # single thread: tiny tensors, no OpenMP wake-ups on a loaded machine
