@@ -1,0 +1,70 @@
+"""The layer calculator tab: contract, seed examples through the handlers, bad input as gr.Error."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+import apps.layers as tab
+from dlcore.calculators.layers import LAYER_NAMES
+from dlcore.calculators.worked import SEED_EXAMPLES
+
+HANDLERS = {"layers_shape": tab.shape_report, "layers_worked": tab.worked, "layers_stack": tab.stack,
+            "layers_separable": tab.separable}
+
+
+def test_contract_and_default_equals_initial_values() -> None:
+    assert tab.TITLE == "Layer calculator"
+    assert {s.section for s in tab.SEEDS} >= {"1.1", "1.2", "8.2.2"}
+    with gr.Blocks() as demo:
+        tab.build()
+    cfg = demo.get_config_file()
+    ids = {c.get("props", {}).get("elem_id") for c in cfg["components"]}
+    assert tab.RUN_BUTTON in ids
+    names = {d.get("api_name") for d in cfg["dependencies"]}
+    assert {ep.api_name for ep in tab.ENDPOINTS} <= names
+    values = [c["props"].get("value") for c in cfg["components"] if c["type"] == "textbox"]
+    assert tab.ENDPOINTS[0].examples[0] == [tab.DEFAULT_LAYER, tab.DEFAULT_SHAPE]
+    assert tab.DEFAULT_LAYER in values and tab.DEFAULT_SHAPE in values
+    assert SEED_EXAMPLES[0].x in values  # worked tab starts on the first seed example
+
+
+@pytest.mark.parametrize("ep", tab.ENDPOINTS, ids=[e.api_name for e in tab.ENDPOINTS])
+def test_endpoint_examples_and_bad_inputs(ep) -> None:
+    fn = HANDLERS[ep.api_name]
+    for args in ep.examples:
+        fn(*args)
+    for args, fragment in ep.bad:
+        with pytest.raises(gr.Error) as err:
+            fn(*args)
+        assert fragment in str(err.value.message), (args, err.value.message)
+
+
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_every_template_renders(name: str) -> None:
+    call, shape, sig, md = tab.pick_template(name)
+    assert md.startswith("### `") and "Parameters" in md and name in sig
+
+
+@pytest.mark.parametrize("ex", SEED_EXAMPLES, ids=[e.label for e in SEED_EXAMPLES])
+def test_seed_examples_show_the_notes_numbers(ex) -> None:
+    md, fig = tab.worked(ex.kind, ex.x, ex.w, ex.b, ex.options, 0)
+    for v in ex.expected[:4]:
+        assert f"= {v:g}".replace("-", "−") in md or f"= {v:.4f}".rstrip("0").rstrip(".") in md, (v, md[:300])
+    assert (fig is not None) == (ex.kind.startswith(("Conv", "MaxPool", "AvgPool")))
+
+
+def test_rnn_example_flags_the_notes_error() -> None:
+    md = tab.shape_report("LSTM(10, 20, num_layers=2)", "(5, 3, 10)")
+    assert "The notes are wrong here" in md and "(2, 3, 20)" in md
+
+
+def test_stack_reports_first_breaking_layer() -> None:
+    spec, shape = list(tab.PRESETS.values())[2]
+    md = tab.stack(spec, shape)
+    assert "Layer 8 breaks" in md and "mat1 and mat2" in md
+
+
+def test_separable_default_shows_72_vs_26() -> None:
+    md = tab.separable(2, 4, 3, 3, 5, 5, 1, 0, False)
+    assert "| 72 |" in md and "**26**" in md and "1/4 + 1/9" in md
