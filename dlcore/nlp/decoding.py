@@ -38,6 +38,7 @@ __all__ = [
     "stream_generate",
     "BeamResult",
     "beam_search",
+    "iter_beam_search",
     "eos_ids",
 ]
 
@@ -252,16 +253,27 @@ class BeamResult:
     history: list[list[tuple[str, float]]] = field(default_factory=list)
 
 
-@torch.no_grad()
 def beam_search(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", ids: torch.Tensor,
                 cfg: DecodeConfig | None = None) -> BeamResult:
+    """Run :func:`iter_beam_search` to the end and return its final result."""
+    result = None
+    for result in iter_beam_search(model, tok, ids, cfg):
+        pass
+    assert result is not None  # the generator yields at least once
+    return result
+
+
+@torch.no_grad()
+def iter_beam_search(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", ids: torch.Tensor,
+                     cfg: DecodeConfig | None = None) -> Iterator[BeamResult]:
     """Beam search with width k = ``cfg.num_beams`` (transformers' algorithm and stopping rule).
 
     At each step every running beam b proposes every token v with score s_b + log p(v | beam b);
     the 2k best candidates are kept; those ending in EOS (among the top k) become finished with
     score (s_b + log p) / length**α; the k best others keep running. Stops at max_new_tokens, or
     when k beams are finished and the best running beam cannot beat the worst of them.
-    Shape: ids (1, L). Returns the k finished beams (generated tokens only), best first.
+    Shape: ids (1, L). Yields a snapshot after every step (finished beams so far and the running
+    beams' history); the last one holds the k finished beams (generated tokens only), best first.
     """
     cfg = (cfg or DecodeConfig(strategy="beam")).validate()
     k, alpha, n_new = int(cfg.num_beams), float(cfg.length_penalty), int(cfg.max_new_tokens)
@@ -299,6 +311,7 @@ def beam_search(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", ids: t
         seqs = torch.cat([seqs[parents], tok_of[order, None]], dim=1)  # (k, L + step + 1)
         run_scores = alive[order]
         history.append([(tok.decode(s[L:].tolist()), float(v)) for s, v in zip(seqs, run_scores)])
+        yield _snapshot(tok, fin, history)
         # 3. stop when nothing can improve the k finished beams, or at the length limit
         if len(fin) == k and float(run_scores[0]) / gen_len**alpha <= fin[-1][0]:
             can_improve = False
@@ -306,5 +319,11 @@ def beam_search(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", ids: t
             break
         out.past_key_values.reorder_cache(parents)  # each new beam continues its parent's cache
         out = model(input_ids=seqs[:, -1:], past_key_values=out.past_key_values, use_cache=True)
-    return BeamResult(sequences=[s for _, s in fin], texts=[tok.decode(s, skip_special_tokens=True) for _, s in fin],
-                      scores=[v for v, _ in fin], history=history)
+    yield _snapshot(tok, fin, history)
+
+
+def _snapshot(tok: "PreTrainedTokenizerBase", fin: list[tuple[float, list[int]]],
+              history: list[list[tuple[str, float]]]) -> BeamResult:
+    return BeamResult(sequences=[list(s) for _, s in fin],
+                      texts=[tok.decode(s, skip_special_tokens=True) for _, s in fin],
+                      scores=[v for v, _ in fin], history=list(history))

@@ -52,6 +52,17 @@ TEMPLATES: dict[str, ShotTemplate] = {
         "Translate into English:",
         (("我喜欢狗", "I like dogs"), ("我喜欢鱼", "I like fish"), ("他喜欢书", "He likes books")),
         "我喜欢猫"),
+    # in-context learning that a 135M model can do: zero-shot fails, few-shot answers "Rome"
+    "capitals": ShotTemplate(
+        "capitals", "seed 000 §8.6.2 few-shot learning (k solved examples in the prompt)",
+        "Capital cities:",
+        (("France", "Paris"), ("Japan", "Tokyo"), ("Egypt", "Cairo")),
+        "Italy"),
+    "antonyms": ShotTemplate(
+        "antonyms", "seed 000 §8.6.2 few-shot learning (k solved examples in the prompt)",
+        "Opposites:",
+        (("hot", "cold"), ("big", "small"), ("fast", "slow")),
+        "up"),
     # sentiment: the task the notes fine-tune BERT on ([CLS] -> class), here done in context
     "sentiment": ShotTemplate(
         "sentiment", "seed 000 §8.6.1 sentiment task, done in context as in §8.6.2",
