@@ -28,6 +28,7 @@ Losses: ``multiclass`` → ``CrossEntropyLoss`` on logits (softmax inside, §dl_
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import threading
@@ -57,6 +58,33 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+_THREADS_LOCK = threading.Lock()
+_THREADS_USERS = 0
+_THREADS_SAVED = 0
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Temporarily run torch with ``n`` intra-op threads (process-wide; restored when the last
+    run that asked for it ends)."""
+    global _THREADS_USERS, _THREADS_SAVED
+    if n <= 0:
+        yield
+        return
+    with _THREADS_LOCK:
+        if _THREADS_USERS == 0:
+            _THREADS_SAVED = torch.get_num_threads()
+        _THREADS_USERS += 1
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_USERS -= 1
+            if _THREADS_USERS == 0:
+                torch.set_num_threads(_THREADS_SAVED)
 
 
 def default_device() -> torch.device:
@@ -94,6 +122,8 @@ class TrainConfig:
         seed: seeds shuffling and dropout. Default 0.
         device: ``"cpu"``/``"cuda"``; None = CUDA when present. Default None.
         eval_batch_size: batch size for evaluation. Default 4096.
+        num_threads: torch intra-op threads while this run trains (0 = leave torch's setting).
+            1 is much faster for small MLPs on a busy CPU (no thread oversubscription). Default 0.
     """
 
     task: TaskName = "multiclass"
@@ -107,6 +137,7 @@ class TrainConfig:
     seed: int = 0
     device: str | None = None
     eval_batch_size: int = 4096
+    num_threads: int = 0
 
     def validate(self) -> None:
         if self.task not in ("multiclass", "binary", "regression"):
@@ -254,6 +285,10 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------------
     def steps(self) -> Iterator[StepLog]:
         """Run training, yielding a :class:`StepLog` after every optimizer step."""
+        with _torch_threads(self.config.num_threads):
+            yield from self._steps()
+
+    def _steps(self) -> Iterator[StepLog]:
         cfg, h = self.config, self.history
         torch.manual_seed(cfg.seed)                    # dropout masks
         gen = torch.Generator().manual_seed(cfg.seed)  # shuffling
