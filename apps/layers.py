@@ -159,6 +159,35 @@ def separable(c_in: float, c_out: float, k_h: float, k_w: float, h: float, w: fl
     return head + "\n" + "\n".join(f"- {s}" for s in c.lines)
 
 
+def _live(fn: Any, n_out: int = 1) -> Any:
+    """Live (on-change) variant: a half-typed input shows its message in place, not as a toast."""
+    def live(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except gr.Error as exc:
+            msg = f"⚠ {exc.message}"
+            return msg if n_out == 1 else (msg, *[None] * (n_out - 1))
+    live.__name__ = f"{fn.__name__}_live"
+    return live
+
+
+_KIND_DEFAULTS: dict[str, tuple[str, str, str, str]] = {
+    "MaxPool1d": ("[[[1.0, 3.0, 2.0, 5.0, 4.0, 0.0]]]", "", "", "kernel_size=2"),
+    "AvgPool1d": ("[[[1.0, 3.0, 2.0, 5.0, 4.0, 0.0]]]", "", "", "kernel_size=2"),
+}
+
+
+@guard
+def pick_worked(kind: str) -> tuple[str, str, str, str, int]:
+    """Fill the worked tab with the notes' example for this layer (or a small one)."""
+    for e in SEED_EXAMPLES:
+        if e.kind == kind:
+            return e.x, e.w, e.b, e.options, 0
+    if kind in _KIND_DEFAULTS:
+        return (*_KIND_DEFAULTS[kind], 0)
+    return SEED_EXAMPLES[6].x, "", "", "", 0  # activations: the §1.2.1 input
+
+
 def _single_tab() -> None:
     with gr.Row():
         pick = gr.Dropdown(LAYER_NAMES, value="Conv2d", label="layer type (fills in an example)", scale=1)
@@ -171,7 +200,7 @@ def _single_tab() -> None:
     out = gr.Markdown(report_md(DEFAULT_LAYER, DEFAULT_SHAPE))
     btn.click(shape_report, [layer, shape], out, api_name="layers_shape", **LIGHT)
     for i, comp in enumerate((layer, shape)):
-        comp.change(shape_report, [layer, shape], out, api_name=f"layers_shape_live_{i}",
+        comp.change(_live(shape_report), [layer, shape], out, api_name=f"layers_shape_live_{i}",
                     api_visibility="undocumented", **LIGHT)
     pick.change(pick_template, pick, [layer, shape, sig, out], api_name="layers_template", **LIGHT)
     gr.Examples([["LSTM(10, 20, num_layers=2)", "(5, 3, 10)"],
@@ -200,9 +229,11 @@ def _worked_tab() -> None:
         fig = gr.Plot(label="sliding window: the cells this output element reads")
     ins = [kind, x, w, b, options, element]
     btn.click(worked, ins, [md, fig], api_name="layers_worked", **LIGHT)
-    for comp in ins:
-        comp.change(worked, ins, [md, fig], api_name=f"layers_worked_live_{ins.index(comp)}",
+    for i, comp in enumerate([x, w, b, options, element]):
+        comp.change(_live(worked, 2), ins, [md, fig], api_name=f"layers_worked_live_{i}",
                     api_visibility="undocumented", **LIGHT)
+    kind.change(pick_worked, kind, [x, w, b, options, element], api_name="layers_worked_pick", **LIGHT).then(
+        _live(worked, 2), ins, [md, fig], api_name="layers_worked_pick_then", api_visibility="undocumented", **LIGHT)
     gr.Examples([[e.kind, e.x, e.w, e.b, e.options, 0] for e in SEED_EXAMPLES], ins, [md, fig], fn=worked,
                 run_on_click=True, cache_examples=False, example_labels=[e.label for e in SEED_EXAMPLES],
                 label="The notes' worked examples (§1.2), and pooling / norms where the notes stop", examples_per_page=20)
@@ -225,7 +256,7 @@ def build() -> None:
         smd = gr.Markdown()
         sbtn.click(stack, [spec, shp], smd, api_name="layers_stack", **LIGHT)
         for i, comp in enumerate((spec, shp)):
-            comp.change(stack, [spec, shp], smd, api_name=f"layers_stack_live_{i}",
+            comp.change(_live(stack), [spec, shp], smd, api_name=f"layers_stack_live_{i}",
                         api_visibility="undocumented", **LIGHT)
         gr.Examples([[PRESETS[n][0], PRESETS[n][1]] for n in names], [spec, shp], smd, fn=stack, run_on_click=True,
                     cache_examples=False, example_labels=names, label="Presets")
@@ -238,7 +269,7 @@ def build() -> None:
         pmd = gr.Markdown(separable(2, 4, 3, 3, 5, 5, 1, 0, False))
         pbtn.click(separable, [*nums, bias], pmd, api_name="layers_separable", **LIGHT)
         for i, comp in enumerate([*nums, bias]):
-            comp.change(separable, [*nums, bias], pmd, api_name=f"layers_separable_live_{i}",
+            comp.change(_live(separable), [*nums, bias], pmd, api_name=f"layers_separable_live_{i}",
                         api_visibility="undocumented", **LIGHT)
         gr.Markdown("The notes' example: C_in = 2, C_out = 4, 3×3 gives **72 vs 26** parameters; "
                     "26/72 = 1/4 + 1/9 ≈ 0.361.")

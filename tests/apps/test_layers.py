@@ -68,3 +68,17 @@ def test_stack_reports_first_breaking_layer() -> None:
 def test_separable_default_shows_72_vs_26() -> None:
     md = tab.separable(2, 4, 3, 3, 5, 5, 1, 0, False)
     assert "| 72 |" in md and "**26**" in md and "1/4 + 1/9" in md
+
+
+def test_live_events_show_messages_in_place() -> None:
+    live = tab._live(tab.shape_report)
+    assert live("Conv2d(3, 8, 5)", "(1, 3, 4, 4)").startswith("⚠ Conv2d: kernel_size 5")
+    md, fig = tab._live(tab.worked, 2)("Linear", "[[1, 2", "", "", "", 0)
+    assert md.startswith("⚠ input x could not be read") and fig is None
+
+
+@pytest.mark.parametrize("kind", list(tab.WORKED_KINDS))
+def test_picking_a_worked_layer_fills_a_working_example(kind: str) -> None:
+    x, w, b, opts, el = tab.pick_worked(kind)
+    md, _ = tab.worked(kind, x, w, b, opts, el)
+    assert md.startswith("### ") and "`#0` y[" in md
