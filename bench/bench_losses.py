@@ -5,6 +5,7 @@
 * the tab's handler without the figure (adds the live torch check and the baseline);
 * one loss update through ``gradio_client`` (``/loss_compute``) on a server started here on a
   free port: p50 / p95, with the peer a no-op endpoint on a bare Gradio server in the same run;
+* the same update as one plain HTTP POST to ``/gradio_api/run/loss_compute`` (no client protocol);
 * the per-element figure event (``/loss_plot``): p50 / p95.
 
 Targets: dlcore call <= 5 ms p50; gradio_client round trip <= 50 ms p50 and p95.
@@ -133,6 +134,16 @@ def bench_roundtrip(n: int = 60) -> None:
         emit(name="loss_update_gradio_client_p50", value=round(statistics.median(rt), 1), unit="ms",
              p95=round(pct(rt, 0.95), 1), n=n, peer="no-op endpoint, bare Gradio server, same client",
              peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms")
+        def raw(a):  # the same endpoint as one plain HTTP POST (no client protocol)
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/gradio_api/run/loss_compute",
+                                         data=json.dumps({"data": a}).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                r.read()
+        rh = [timeit(lambda a=examples[i % len(examples)]: raw(a), 1)[0] for i in range(n)]
+        emit(name="loss_update_raw_http_p50", value=round(statistics.median(rh), 1), unit="ms",
+             p95=round(pct(rh, 0.95), 1), n=n, note="POST /gradio_api/run/loss_compute, same server",
+             target="<= 50 ms")
         pl = [timeit(lambda a=examples[i % len(examples)]: c.predict(*a, api_name="/loss_plot"), 1)[0]
               for i in range(min(n, 30))]
         emit(name="loss_plot_gradio_client_p50", value=round(statistics.median(pl), 1), unit="ms",

@@ -77,7 +77,10 @@ def _weights(options: LossOptions, c: int) -> torch.Tensor | None:
 
 
 def _softmax_steps(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[Step]]:
-    logp = torch.log_softmax(x, dim=1)  # (N, C)
+    lse = torch.logsumexp(x, dim=1)  # (N,)
+    # log-softmax written out (the same numbers as torch.log_softmax; on a busy 2-core CPU it also
+    # avoids log_softmax's occasional multi-millisecond thread-pool wake-up on tiny inputs)
+    logp = x - lse[:, None]  # (N, C)
     p = logp.exp()  # (N, C)
     lines = []
     for n, row in enumerate(x[:MAX_ROWS_SUBSTITUTED].tolist()):
@@ -86,7 +89,6 @@ def _softmax_steps(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[St
     more = rf"\quad(\text{{{x.shape[0] - MAX_ROWS_SUBSTITUTED} more rows}})" if x.shape[0] > MAX_ROWS_SUBSTITUTED else ""
     s1 = Step("Softmax per row", r"p_{n,c} = \frac{e^{x_{n,c}}}{\sum_{c'} e^{x_{n,c'}}}",
               r" \\ ".join(lines) + more + rf" \\ p = {latex_tensor(p)}", p)
-    lse = torch.logsumexp(x, dim=1)  # (N,)
     s2 = Step("Log-softmax per row (computed stably as x - logsumexp x)",
               r"\log p_{n,c} = x_{n,c} - \log\sum_{c'} e^{x_{n,c'}}",
               rf"\log\sum_{{c'}} e^{{x_{{n,c'}}}} = {latex_tensor(lse)} \\ \log p = {latex_tensor(logp)}", logp)

@@ -90,7 +90,7 @@ def true_class_stats(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.
 
     Shape: logits (N, C), target (N,) int64 -> two (N,) tensors. CE_n = -ln p_n = softplus(-m_n).
     """
-    logp = torch.log_softmax(logits, dim=1)  # (N, C)
+    logp = logits - torch.logsumexp(logits, dim=1, keepdim=True)  # (N, C) log-softmax
     p = logp.gather(1, target[:, None])[:, 0].exp()  # (N,)
     others = logits.masked_fill(F.one_hot(target, logits.shape[1]).bool(), float("-inf"))  # (N, C)
     m = logits.gather(1, target[:, None])[:, 0] - torch.logsumexp(others, dim=1)  # (N,)
