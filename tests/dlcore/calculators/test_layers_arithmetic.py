@@ -136,3 +136,20 @@ def test_bad_input_names_value_and_rule(args, fragment) -> None:
     with pytest.raises(ValueError) as err:
         worked_from_text(*args)
     assert fragment in str(err.value), str(err.value)
+
+
+def test_sliding_window_picture_marks_the_cells_read() -> None:
+    from dlcore.plotting import PALETTE
+    from dlcore.plotting.layers import sliding_window_figure
+
+    x = "[[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]]"
+    r = worked_from_text("Conv2d", x, "[[[[1, 0], [0, 1]]]]", "", "stride=2, padding=1")
+    el = r.elements[4]  # y[0, 1, 1] reads x rows 1-2, cols 1-2 -> 6 + 11 = 17
+    assert el.value == 17 and sorted(el.reads) == [(0, 1, 1), (0, 1, 2), (0, 2, 1), (0, 2, 2)]
+    fig = sliding_window_figure(r, parse_tensor(x).tolist(), 4)
+    ax_in = fig.axes[0]
+    import matplotlib.colors as mc
+    blue = [p for p in ax_in.patches if mc.to_hex(p.get_facecolor()) == PALETTE[0]]
+    assert len(blue) == 4 and len(ax_in.patches) == 36  # 4×4 input + padding ring = 6×6
+    with pytest.raises(ValueError, match="does not exist"):
+        sliding_window_figure(r, parse_tensor(x).tolist(), 9)
