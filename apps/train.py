@@ -153,12 +153,15 @@ def train(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: 
     import torch
 
     from dlcore.plotting.train import grad_norm_plot, lr_schedule_plot, training_curves
-    from dlcore.train.playground import build_playground
+    from dlcore.train.playground import build_playground, parse_hidden
     from dlcore.train.schedules import lr_curve
 
     t0 = time.perf_counter()
     spec = _spec(dataset, hidden, activation, batchnorm, dropout, residual, optimizer, lr, schedule, warmup,
                  weight_decay, batch_size, epochs, clip, seed)
+    parse_hidden(spec.hidden)  # fail fast on a typo, before anything is shown
+    # 0. an instant reaction; the first press in a fresh process also pays for imports here
+    yield ("⏳ preparing: loading the data and building the model…", *[gr.skip()] * 7)
     pg = build_playground(spec)
     runs = list(runs or [])
     label = f"#{(runs[-1]['n'] + 1) if runs else 1} {spec.label()}"
@@ -171,27 +174,29 @@ def train(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: 
         _STOP[key] = stop
     trainer.stop_event = stop
 
-    def frame(final: bool, kept: list) -> tuple:
+    def frame(kind: str, kept: list) -> tuple:
+        """kind: "start" (status + planned schedule), "live" (curves, grads, data view) or "final" (all)."""
+        status_md = _status(pg, h, time.perf_counter() - t0, params)
+        lr_fig = lr_schedule_plot(planned, h.step_lr, steps_per_epoch=trainer.steps_per_epoch)
+        if kind == "start":  # one cheap figure: the first update must come fast
+            return (status_md, None, lr_fig, None, None, None, gr.skip(), gr.skip())
         cur = _curves(label, h)
         g = torch.stack([e.grad_norms for e in h.epochs]) if h.epochs else torch.zeros(0, len(h.layer_names))
-        return (_status(pg, h, time.perf_counter() - t0, params),
-                training_curves([cur], title=label),
-                lr_schedule_plot(planned, h.step_lr, steps_per_epoch=trainer.steps_per_epoch),
-                grad_norm_plot(h.layer_names, g),
-                _data_view(pg) if h.epochs else gr.skip(),
-                _confusion(pg) if final else None,
-                training_curves([tuple(r["curves"]) for r in kept] + ([] if final else [cur]),
-                                title="compare runs"),
-                kept if final else gr.skip())
+        live = (status_md, training_curves([cur], title=label), gr.skip(), grad_norm_plot(h.layer_names, g),
+                _data_view(pg) if h.epochs else None)
+        if kind == "live":  # only what changes while training
+            return (*live, gr.skip(), gr.skip(), gr.skip())
+        compare_fig = training_curves([tuple(r["curves"]) for r in kept], title="compare runs")
+        return (live[0], live[1], lr_fig, live[3], live[4], _confusion(pg), compare_fig, kept)
 
-    # 0. something on screen at once: the planned schedule and an empty board
-    yield frame(False, runs)
+    # 1. the planned schedule and an empty board
+    yield frame("start", runs)
     last, cost = time.perf_counter(), 0.0
     try:
         for log in trainer.steps():
             now = time.perf_counter()
             if log.epoch_log is not None and now - last >= max(MIN_REDRAW_S, 2 * cost):
-                out = frame(False, runs)
+                out = frame("live", runs)
                 cost = time.perf_counter() - now
                 last = time.perf_counter()
                 yield out
@@ -202,7 +207,7 @@ def train(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: 
     if h.status == "diverged":
         gr.Warning(h.message)
     runs.append({"n": (runs[-1]["n"] + 1) if runs else 1, "curves": list(_curves(label, h)), "status": h.status})
-    yield frame(True, runs[-MAX_RUNS:])
+    yield frame("final", runs[-MAX_RUNS:])
 
 
 @guard

@@ -47,8 +47,8 @@ def training_curves(runs: Sequence[RunCurves], *, title: str = "") -> Figure:
             if _finite(va):
                 axes[0, 1].plot(ep, va, color=c, ls="--", label=f"{label} val")
     ax_loss.set(title="loss", xlabel="epoch")
-    if any(min((a for a in r[2] if math.isfinite(a)), default=1) > 0 for r in runs) and all(
-            min((a for a in r[2] + r[3] if math.isfinite(a)), default=1) > 0 for r in runs):
+    losses = [a for r in runs for a in list(r[2]) + list(r[3]) if math.isfinite(a)]
+    if losses and min(losses) > 0 and max(losses) / min(losses) > 100:  # log scale only when it spans decades
         ax_loss.set_yscale("log")
     if has_acc:
         axes[0, 1].set(title="accuracy", xlabel="epoch", ylim=(0, 1.02))

@@ -24,7 +24,9 @@ def test_default_example_equals_the_initial_values_and_finishes():
     assert all(isinstance(f, Figure) for f in (curves, lr, grads, view, confusion, compare))
     assert len(runs) == 1 and runs[0]["status"] == "finished" and len(runs[0]["curves"][1]) == 30
     # the first frame comes before any training: status + planned schedule, no confusion matrix yet
-    assert "epoch **0/30**" in frames[0][0] and frames[0][5] is None
+    assert "preparing" in frames[0][0]
+    assert "epoch **0/30**" in frames[1][0] and isinstance(frames[1][2], Figure)
+    assert frames[1][1] is None and frames[1][5] is None
 
 
 def test_runs_are_kept_for_comparison_and_capped():
@@ -59,7 +61,7 @@ def test_stop_button_stops_the_users_run():
     assert "Nothing" in tab.stop_training(req)
     args = [*tab._D[:12], 400, *tab._D[13:]]
     gen = tab.train(*args, [], request=req)
-    next(gen)  # started
+    next(gen), next(gen)  # started
     assert "Stopping" in tab.stop_training(req)
     last = list(gen)[-1]
     assert "stopped" in last[0] and last[-1][0]["status"] == "stopped"
