@@ -76,7 +76,7 @@ def page_weight(url: str) -> None:
         page.on("response", on_response)
         t0 = time.perf_counter()
         page.goto(url)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
         page.wait_for_selector("[role=tab]")
         load_s = time.perf_counter() - t0
         b.close()

@@ -45,7 +45,7 @@ def browser_page(app_server):
         console_errors: list[str] = []
         page.on("pageerror", lambda e: console_errors.append(str(e)))
         page.goto(app_server.url)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
         page.wait_for_selector("[role=tab]")
         yield page, requests, console_errors
         browser.close()
