@@ -106,7 +106,6 @@ def bench_dlcore(threads: int | None = None) -> None:
         hand += timeit(lambda a=a: tab.compute(*a), 10)
     emit(name="loss_handler_no_figure_p50", torch_threads=nt, value=round(statistics.median(hand), 2), unit="ms",
          p95=round(pct(hand, 0.95), 2), note="dlcore + live torch check + uniform-guess baseline + Markdown")
-    del torch
 
 
 def bench_roundtrip(n: int = 60) -> None:

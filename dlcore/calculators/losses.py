@@ -26,7 +26,7 @@ import torch
 from dlcore.calculators import losses_binary as _bin
 from dlcore.calculators import losses_classification as _cls
 from dlcore.calculators.losses_base import (
-    LossOptions, LossResult, Step, check_same_shape, latex_grid, latex_tensor, num, reduce_elements,
+    LossOptions, LossResult, Step, as_rows, check_same_shape, latex_grid, latex_tensor, num, reduce_elements,
 )
 from dlcore.textinput import parse_int, parse_number, parse_tensor
 
@@ -36,17 +36,11 @@ __all__ = [
 ]
 
 
-def _rows(t: torch.Tensor) -> list[list[float]]:
-    t = t.detach()
-    if t.ndim == 0:
-        return [[float(t)]]
-    return t.reshape(-1, t.shape[-1]).tolist() if t.ndim > 1 else [t.tolist()]
-
 
 def _differences(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, Step]:
     check_same_shape(x, y)
     d = x - y  # same shape as x
-    cells = [[f"{num(a)} - {num(b, paren=True)}" for a, b in zip(ra, rb)] for ra, rb in zip(_rows(x), _rows(y))]
+    cells = [[f"{num(a)} - {num(b, paren=True)}" for a, b in zip(ra, rb)] for ra, rb in zip(as_rows(x), as_rows(y))]
     return d, Step("Differences", r"d_i = x_i - y_i",
                    rf"d = {latex_grid(cells)} = {latex_tensor(d)}", d)
 
@@ -58,7 +52,7 @@ def mse_loss(x: torch.Tensor, y: torch.Tensor, options: LossOptions = LossOption
     """
     d, s1 = _differences(x, y)
     sq = d * d
-    cells = [[f"{num(v, paren=True)}^2" for v in r] for r in _rows(d)]
+    cells = [[f"{num(v, paren=True)}^2" for v in r] for r in as_rows(d)]
     s2 = Step("Squares", r"\ell_i = d_i^2", rf"\ell = {latex_grid(cells)} = {latex_tensor(sq)}", sq)
     value, s3 = reduce_elements(sq, options.reduction)
     return LossResult("MSELoss", value, sq, [s1, s2, s3], options, {"difference": d})
@@ -71,7 +65,7 @@ def l1_loss(x: torch.Tensor, y: torch.Tensor, options: LossOptions = LossOptions
     """
     d, s1 = _differences(x, y)
     a = d.abs()
-    cells = [[rf"\lvert {num(v)} \rvert" for v in r] for r in _rows(d)]
+    cells = [[rf"\lvert {num(v)} \rvert" for v in r] for r in as_rows(d)]
     s2 = Step("Absolute values", r"\ell_i = \lvert d_i \rvert",
               rf"\ell = {latex_grid(cells)} = {latex_tensor(a)}", a)
     value, s3 = reduce_elements(a, options.reduction)
@@ -88,14 +82,14 @@ def _two_branch(name: str, x: torch.Tensor, y: torch.Tensor, options: LossOption
     small = a < t if strict else a <= t  # True -> quadratic branch
     per = torch.where(small, quad(d), lin(a))
     cmp = "<" if strict else r"\le"
-    branch_cells = [[(r"\text{quad}" if s else r"\text{lin}") for s in r] for r in _rows(small.to(torch.float64))]
+    branch_cells = [[(r"\text{quad}" if s else r"\text{lin}") for s in r] for r in as_rows(small.to(torch.float64))]
     plain = {r"\delta": "δ", r"\beta": "β"}.get(symbol, symbol)
     s2 = Step(f"Which branch each element takes ({plain} = {num(t)})",
               rf"\lvert d_i \rvert {cmp} {symbol} \Rightarrow \text{{quadratic}},\ \text{{else linear}}",
               rf"\lvert d \rvert = {latex_tensor(a)} \Rightarrow {latex_grid(branch_cells)}",
               small.to(torch.float64))
     cells = [[(quad_cell(dv) if s else lin_cell(abs(dv))) for dv, s in zip(rd, rs)]
-             for rd, rs in zip(_rows(d), _rows(small.to(torch.float64)))]
+             for rd, rs in zip(as_rows(d), as_rows(small.to(torch.float64)))]
     s3 = Step("Per-element loss",
               rf"\ell_i = \begin{{cases}} {quad_tex} & \lvert d_i\rvert {cmp} {symbol} \\ {lin_tex} & \text{{otherwise}}"
               r"\end{cases}",

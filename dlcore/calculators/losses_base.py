@@ -26,6 +26,7 @@ __all__ = [
     "num",
     "latex_tensor",
     "latex_grid",
+    "as_rows",
     "sum_terms",
     "reduce_elements",
     "check_same_shape",
@@ -129,7 +130,7 @@ def num(x: float, decimals: int = 4, paren: bool = False) -> str:
     return f"({s})" if paren and s.startswith("-") else s
 
 
-def _as_rows(t: torch.Tensor) -> list[list[float]]:
+def as_rows(t: torch.Tensor) -> list[list[float]]:
     """Any tensor -> rows for display: scalar (1, 1), 1-D one row, k-D (prod(leading), last)."""
     t = t.detach().to(torch.float64).cpu()
     if t.ndim == 0:
@@ -159,7 +160,7 @@ def latex_grid(cells: Sequence[Sequence[str]]) -> str:
 
 def latex_tensor(t: torch.Tensor, decimals: int = 4) -> str:
     """A tensor as a LaTeX matrix (1-D as a row, k-D flattened to rows of the last dim)."""
-    return latex_grid([[num(v, decimals) for v in row] for row in _as_rows(t)])
+    return latex_grid([[num(v, decimals) for v in row] for row in as_rows(t)])
 
 
 def sum_terms(t: torch.Tensor, decimals: int = 4) -> str:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from dlcore.calculators.losses_base import (
-    LossOptions, LossResult, Step, check_same_shape, latex_grid, latex_tensor, num, reduce_elements,
+    LossOptions, LossResult, Step, as_rows, check_same_shape, latex_grid, latex_tensor, num, reduce_elements,
 )
 
 __all__ = ["bce_with_logits_loss", "bce_loss", "kl_div_loss", "LOG_CLAMP"]
@@ -28,12 +28,6 @@ __all__ = ["bce_with_logits_loss", "bce_loss", "kl_div_loss", "LOG_CLAMP"]
 #: torch's BCELoss clamps log(x) and log(1-x) to at least this value.
 LOG_CLAMP = -100.0
 
-
-def _rows(t: torch.Tensor) -> list[list[float]]:
-    t = t.detach()
-    if t.ndim == 0:
-        return [[float(t)]]
-    return t.reshape(-1, t.shape[-1]).tolist() if t.ndim > 1 else [t.tolist()]
 
 
 def _check_unit(t: torch.Tensor, what: str, rule: str) -> None:
@@ -81,7 +75,7 @@ def bce_with_logits_loss(x: torch.Tensor, y: torch.Tensor, options: LossOptions 
         if bool((pw < 0).any()):
             raise ValueError(f"pos_weight {pw.tolist()} has a negative entry; it must be >= 0")
     sig = torch.sigmoid(x)
-    cells = [[rf"\sigma({num(v)})" for v in r] for r in _rows(x)]
+    cells = [[rf"\sigma({num(v)})" for v in r] for r in as_rows(x)]
     s1 = Step("Sigmoid of every logit", r"\sigma(x) = \frac{1}{1 + e^{-x}}",
               rf"\sigma(x) = {latex_grid(cells)} = {latex_tensor(sig)}", sig)
     log_s, log_1ms = -F.softplus(-x), -F.softplus(x)  # log σ(x), log(1-σ(x)), both stable
@@ -90,10 +84,10 @@ def bce_with_logits_loss(x: torch.Tensor, y: torch.Tensor, options: LossOptions 
               rf"\log\sigma = {latex_tensor(log_s)},\quad \log(1-\sigma) = {latex_tensor(log_1ms)}", log_s)
     p = pw if pw is not None else torch.ones((), dtype=torch.float64)
     per = (1 - y) * x + (1 + (p - 1) * y) * F.softplus(-x)  # shape of x
-    pw_rows = _rows(torch.broadcast_to(p, x.shape)) if pw is not None else None
+    pw_rows = as_rows(torch.broadcast_to(p, x.shape)) if pw is not None else None
     s3 = Step("Per-element loss",
               r"\ell_i = -\big[p_c\, y_i \log\sigma(x_i) + (1-y_i)\log(1-\sigma(x_i))\big]",
-              rf"\ell = {latex_grid(_bce_cells(_rows(sig), _rows(y), pw_rows))} = {latex_tensor(per)}", per)
+              rf"\ell = {latex_grid(_bce_cells(as_rows(sig), as_rows(y), pw_rows))} = {latex_tensor(per)}", per)
     value, s4 = reduce_elements(per, options.reduction)
     return LossResult("BCEWithLogitsLoss", value, per, [s1, s2, s3, s4], options, {"sigmoid": sig})
 
@@ -118,7 +112,7 @@ def bce_loss(x: torch.Tensor, y: torch.Tensor, options: LossOptions = LossOption
               rf"\log x = {latex_tensor(log_x)},\quad \log(1-x) = {latex_tensor(log_1mx)}", log_x)
     per = -(y * log_x + (1 - y) * log_1mx)  # shape of x
     s2 = Step("Per-element loss", r"\ell_i = -\big[y_i \log x_i + (1-y_i)\log(1-x_i)\big]",
-              rf"\ell = {latex_grid(_bce_cells(_rows(x), _rows(y), None))} = {latex_tensor(per)}", per)
+              rf"\ell = {latex_grid(_bce_cells(as_rows(x), as_rows(y), None))} = {latex_tensor(per)}", per)
     value, s3 = reduce_elements(per, options.reduction)
     notes = []
     clamped = int(((log_x == LOG_CLAMP) & (y > 0)).sum() + ((log_1mx == LOG_CLAMP) & (y < 1)).sum())
@@ -154,7 +148,7 @@ def kl_div_loss(x: torch.Tensor, y: torch.Tensor, options: LossOptions = LossOpt
         ty = y
         per = torch.xlogy(y, y) - y * x  # 0 · log 0 = 0
         cells = [[(rf"{num(a)}\,(\ln {num(a)} - {num(b, paren=True)})" if a > 0 else "0") for a, b in zip(ra, rb)]
-                 for ra, rb in zip(_rows(y), _rows(x))]
+                 for ra, rb in zip(as_rows(y), as_rows(x))]
         s1 = Step("Per-element term", r"\ell_i = y_i\,(\log y_i - x_i),\quad 0 \cdot \log 0 = 0",
                   rf"\ell = {latex_grid(cells)} = {latex_tensor(per)}", per)
     batch = x.shape[0] if x.ndim else 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from dlcore.calculators.pitfalls import (
     DTYPE_TABLE, DTYPES, PITFALLS, PitfallSetup, explain, fixed, run_pitfall, run_setup, setup_code,
@@ -55,4 +54,3 @@ def test_explain_and_validation():
     with pytest.raises(ValueError, match="dtype 'float8' is not one of"):
         run_setup(PitfallSetup(input_dtype="float8"))
     assert len(DTYPE_TABLE) == 9 and all(row[1].split()[0].replace("torch.", "") in DTYPES for row in DTYPE_TABLE)
-    assert torch.__version__
