@@ -222,9 +222,9 @@ def stop_training(request: gr.Request = None) -> str:  # type: ignore[assignment
 
 
 @guard
-def clear_runs() -> tuple[list, None]:
+def clear_runs() -> tuple[list, None, str]:
     """Forget the kept runs (the comparison plot empties)."""
-    return [], None
+    return [], None, "Kept runs cleared: the next run starts a new comparison."
 
 
 def _defaults() -> list:
@@ -293,7 +293,7 @@ def build() -> None:
     run_btn.click(train, inputs + [runs], [status, curves, lr_plot, grads, view, confusion, compare, runs],
                   api_name="train", **HEAVY)
     stop_btn.click(stop_training, None, status, api_name="train_stop", **LIGHT)
-    clear_btn.click(clear_runs, None, [runs, compare], api_name="train_clear_runs", **LIGHT)
+    clear_btn.click(clear_runs, None, [runs, compare, status], api_name="train_clear_runs", **LIGHT)
 
 
 _D = ["moons", "16, 16", "relu", False, 0.0, False, "Adam", 0.01, "constant", 0, 0.0, 32, 30, 0.0, 0]

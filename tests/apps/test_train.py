@@ -36,7 +36,7 @@ def test_runs_are_kept_for_comparison_and_capped():
         runs = _run(args, runs)[-1][-1]
     assert len(runs) == tab.MAX_RUNS
     assert [r["n"] for r in runs] == list(range(3, tab.MAX_RUNS + 3))
-    assert tab.clear_runs() == ([], None)
+    assert tab.clear_runs()[:2] == ([], None)
 
 
 def test_regression_and_images_views():
