@@ -1,0 +1,138 @@
+"""GPT-tab figures: SmolLM2 conversion and load times, first-token latency, greedy tokens/s, peak RSS.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_gpt.py            # all phases (about a minute)
+    PYTHONPATH=. .venv/bin/python bench/bench_gpt.py --no-convert   # skip the first-ever conversion
+
+Phases run in fresh processes so import and load times are honest:
+
+1. ``convert``: an empty cache directory, so the GGUF file is de-quantised and the plain
+   checkpoint written (the first run on a new machine);
+2. ``cached``: the same cache, a new process: load from the converted copy, then decode.
+
+Prints JSON lines ``{"name", "value", "unit", ...}``; ``peer`` figures are transformers'
+own ``model.generate`` measured in the same process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+PROMPT = "The capital of France is"
+N_TOKENS = 64
+
+
+def emit(name: str, value: float, unit: str, **extra: object) -> None:
+    print(json.dumps({"name": name, "value": round(float(value), 3), "unit": unit, **extra}), flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def phase(kind: str) -> None:
+    t0 = time.perf_counter()
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM  # noqa: F401 - import cost apart
+
+    LlamaConfig()  # transformers imports lazily: pay the module imports here, not in the load figure
+
+    from dlcore.nlp.causal import get_causal_lm
+    from dlcore.nlp.decoding import DecodeConfig, stream_generate
+
+    t_import = time.perf_counter() - t0
+    t1, c1 = time.perf_counter(), time.process_time()
+    model, tok = get_causal_lm("smollm2")
+    t_load, c_load = time.perf_counter() - t1, time.process_time() - c1
+    load = {"load_avg_1min": round(os.getloadavg()[0], 2), "cpu_s": round(c_load, 2)}
+    if kind == "convert":
+        emit("gpt_first_conversion_s", t_load, "s", note="GGUF de-quantised + checkpoint written (first run only)",
+             import_s=round(t_import, 2), **load)
+        return
+    emit("gpt_load_cached_s", t_load, "s", target="<= 3", ok=t_load <= 3, import_transformers_s=round(t_import, 2),
+         **load)
+    ids = tok(PROMPT, return_tensors="pt").input_ids
+    default_threads = torch.get_num_threads()
+    # first token after the model is loaded (the first request: prefill + one step, cold caches)
+    t2 = time.perf_counter()
+    first = next(iter(stream_generate(model, tok, ids, DecodeConfig(max_new_tokens=1))))
+    t_first = time.perf_counter() - t2
+    emit("gpt_first_token_s", t_first, "s", target="<= 1", ok=t_first <= 1, token=first.token,
+         threads=default_threads, load_avg_1min=round(os.getloadavg()[0], 2))
+    # greedy tokens/s with 1 thread and with all threads: on a shared, loaded machine 1 thread wins
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        t3 = time.perf_counter()
+        warm = next(iter(stream_generate(model, tok, ids, DecodeConfig(max_new_tokens=1))))
+        t_warm = time.perf_counter() - t3
+        t3, c3 = time.perf_counter(), time.process_time()
+        steps = list(stream_generate(model, tok, ids, DecodeConfig(max_new_tokens=N_TOKENS)))
+        dt, cpu = time.perf_counter() - t3, time.process_time() - c3
+        rate = len(steps) / dt
+        with torch.no_grad():
+            t4 = time.perf_counter()
+            out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=N_TOKENS)
+            dt_ref = time.perf_counter() - t4
+        n_ref = out.shape[1] - ids.shape[1]
+        emit(f"gpt_greedy_tokens_per_s_{threads}thread", rate, "tokens/s", target=">= 15", ok=rate >= 15,
+             tokens=len(steps), first_token_warm_s=round(t_warm, 3), peer="transformers generate(do_sample=False)",
+             peer_value=round(n_ref / dt_ref, 2), ratio=round(rate / (n_ref / dt_ref), 3), threads=threads,
+             load_avg_1min=round(os.getloadavg()[0], 2), text=warm.token,
+             tokens_per_cpu_s=round(len(steps) / max(cpu, 1e-9), 2))
+    torch.set_num_threads(1)
+    t5 = time.perf_counter()
+    from dlcore.nlp.decoding import beam_search
+
+    res = beam_search(model, tok, ids, DecodeConfig(strategy="beam", num_beams=3, max_new_tokens=16))
+    emit("gpt_beam3_16tok_s", time.perf_counter() - t5, "s", threads=1, best=res.texts[0][:40])
+    torch.set_num_threads(default_threads)
+    emit("gpt_peak_rss_mb", peak_rss_mb(), "MiB", note="this process with SmolLM2 loaded and decoding "
+         "(the encoder's figure comes from bench_bert; the lead combines)")
+
+
+def hub_fail_time() -> None:
+    from dlcore.nlp import hub
+
+    os.environ.pop("HF_HUB_OFFLINE", None)
+    hub.reset_cache()
+    t = time.perf_counter()
+    try:
+        hub.ensure_hub_model("gpt2")
+        ok = "reachable"
+    except ValueError:
+        ok = "unreachable"
+    emit("gpt_hub_check_s", time.perf_counter() - t, "s", target="<= 2 when unreachable", hub=ok)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--phase"]:
+        phase(argv[1])
+        return 0
+    hub_fail_time()
+    env = dict(os.environ)
+    tmp = tempfile.mkdtemp(prefix="bench_gpt_cache_")
+    try:
+        if "--no-convert" not in argv:
+            env["DL_LAB_CACHE"] = tmp
+            r = subprocess.run([sys.executable, __file__, "--phase", "convert"], env=env, capture_output=True, text=True)
+            sys.stdout.write("".join(line + "\n" for line in r.stdout.splitlines() if line.startswith("{")))
+            if r.returncode:
+                sys.stderr.write(r.stderr[-2000:])
+                return r.returncode
+        r = subprocess.run([sys.executable, __file__, "--phase", "cached"], env=env, capture_output=True, text=True)
+        sys.stdout.write("".join(line + "\n" for line in r.stdout.splitlines() if line.startswith("{")))
+        if r.returncode:
+            sys.stderr.write(r.stderr[-2000:])
+        return r.returncode
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
