@@ -54,7 +54,8 @@ def default_zoo() -> Zoo:
 
 
 def get(name: str, device: str | torch.device = "cpu", fresh: bool = False) -> nn.Module:
-    """A trained model in eval mode (cached; ``fresh=True`` for a private copy).
+    """A trained model in eval mode: cached and frozen (weights ``requires_grad=False``;
+    input gradients still flow); ``fresh=True`` gives a private, trainable copy.
 
     A missing or corrupt checkpoint is rebuilt from its recipe with a progress bar.
 

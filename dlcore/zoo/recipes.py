@@ -148,25 +148,17 @@ def train_recipe(name: str, recipe: Recipe, progress: bool = True) -> TrainedMod
         ZooDataUnavailable: when the recipe's data set is missing.
         RuntimeError: if the run diverges or stops early.
     """
-    split = load_recipe_data(recipe)
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(recipe.threads)
-    try:
-        return _train(name, recipe, split, progress)
-    finally:
-        torch.set_num_threads(old_threads)
-
-
-def _train(name: str, recipe: Recipe, split: DataSplit, progress: bool) -> TrainedModel:
     from tqdm.auto import tqdm
 
     from dlcore.train import ScheduleConfig, TrainConfig, Trainer, seed_everything
 
+    split = load_recipe_data(recipe)
     seed_everything(recipe.seed)
     model = build_from_recipe(recipe, split)
     cfg = TrainConfig(task="multiclass", optimizer=recipe.optimizer, lr=recipe.lr,  # type: ignore[arg-type]
                       weight_decay=recipe.weight_decay, batch_size=recipe.batch_size,
                       epochs=recipe.epochs, seed=recipe.seed, device="cpu",
+                      num_threads=recipe.threads,
                       schedule=ScheduleConfig(recipe.schedule,  # type: ignore[arg-type]
                                               warmup_steps=recipe.warmup_steps))
     t0 = time.perf_counter()
@@ -184,5 +176,4 @@ def _train(name: str, recipe: Recipe, split: DataSplit, progress: bool) -> Train
     seconds = time.perf_counter() - t0
     model = model.cpu().eval()
     acc = evaluate_accuracy(model, split.x_test, split.y_test)
-    return TrainedModel(model, acc, len(split.x_test), split.source, seconds,
-                        torch.get_num_threads())
+    return TrainedModel(model, acc, len(split.x_test), split.source, seconds, recipe.threads)

@@ -221,6 +221,10 @@ class Zoo:
             rebuild: bool = True, progress: bool = True) -> nn.Module:
         """The trained model ``name`` in eval mode, cached per device.
 
+        The cached model is shared and frozen (``requires_grad=False`` on its weights;
+        gradients with respect to *inputs* still work). Pass ``fresh=True`` for a private,
+        trainable copy.
+
         Args:
             name: e.g. ``"fmnist_cnn"``.
             device: where to put it (default CPU).
@@ -239,6 +243,9 @@ class Zoo:
                 model = model.to(device).eval()
                 if fresh:
                     return model
+                # shared between requests: freeze the weights so concurrent backward passes
+                # (saliency, attacks need input gradients only) never accumulate .grad here
+                model.requires_grad_(False)
                 self._models[key] = model
             return self._models[key]
 
