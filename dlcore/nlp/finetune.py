@@ -1,0 +1,225 @@
+"""Fine-tuning vs in-context learning on the same few labelled sentences.
+
+**(a) Fine-tuning a head on a frozen BERT** (notes A §8.6.1, notes B §dl_11_1_4). The encoder
+is frozen; only a linear layer is trained on the sentence vector h:
+
+    h = H_[CLS]   ("cls")    or   h = (1/L) sum_i H_i   ("mean", over real tokens)
+    y_hat = softmax(W h + b),   loss = cross-entropy, full-batch Adam
+
+(Devlin et al. 2019 §4.1, https://aclanthology.org/N19-1423.pdf fine-tune the whole network;
+training only the head is the "feature-based"/linear-probe variant the notes describe.)
+
+**(b) In-context learning with a causal LM** (notes A §8.6.2, notes B §dl_12_3; Brown et al.
+2020, https://arxiv.org/abs/2005.14165): no gradient step. The labelled examples are written
+into the prompt, k per class (k = 0: zero-shot, k = 1: one-shot, all: few-shot), and the
+predicted label is the label word with the highest log-probability after "Label:":
+
+    y_hat = argmax_y  log p(" y" | prompt + "Sentence: x\\nLabel:")
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Sequence
+
+import torch
+
+from dlcore.nlp.fill_mask import sentence_logprobs
+
+__all__ = ["Example", "ProbeConfig", "SHOTS", "parse_labelled", "sentence_vectors", "train_linear_head",
+           "icl_prompt", "icl_classify", "accuracy", "compare", "Comparison", "MAX_EXAMPLES", "MAX_SENTENCE_CHARS"]
+
+MAX_EXAMPLES = 40
+MAX_SENTENCE_CHARS = 300
+_LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z_-]{0,29}$")
+#: In-context settings compared: examples per class in the prompt (None = all of them).
+SHOTS: dict[str, int | None] = {"zero-shot": 0, "one-shot": 1, "few-shot": None}
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+
+
+def parse_labelled(text: str, name: str = "examples", *, max_lines: int = MAX_EXAMPLES) -> list[Example]:
+    """Parse lines ``label: sentence`` (blank lines and ``#`` comments are skipped).
+
+    Raises:
+        ValueError: nothing given, a line without ``label:``, a label that is not one word,
+            an empty or over-long sentence, more than ``max_lines`` lines.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{name} are empty: type one per line as 'label: sentence', e.g. 'positive: I loved it'")
+    out: list[Example] = []
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        label, sep, sentence = line.partition(":")
+        label, sentence = label.strip(), sentence.strip()
+        if not sep:
+            raise ValueError(f"{name} line {no} {line[:40]!r} has no 'label:' prefix; write e.g. 'positive: I loved it'")
+        if not _LABEL_RE.match(label):
+            raise ValueError(f"{name} line {no}: label {label[:40]!r} must be one word of letters (it is also the "
+                             "word the language model is asked to say)")
+        if not sentence:
+            raise ValueError(f"{name} line {no}: the sentence after '{label}:' is empty")
+        if len(sentence) > MAX_SENTENCE_CHARS:
+            raise ValueError(f"{name} line {no} has {len(sentence)} characters; the limit is {MAX_SENTENCE_CHARS}")
+        out.append(Example(sentence, label.lower()))
+        if len(out) > max_lines:
+            raise ValueError(f"{name} have more than {max_lines} lines; the limit is {max_lines}")
+    if not out:
+        raise ValueError(f"{name} contain no 'label: sentence' lines")
+    return out
+
+
+@dataclass
+class ProbeConfig:
+    """Linear head on frozen sentence vectors (defaults: a small, fast, stable setting)."""
+
+    pooling: Literal["cls", "mean"] = "cls"   # the notes' h_[CLS]; "mean" suits sentence embedders
+    epochs: int = 150
+    lr: float = 0.05                          # Adam, full batch
+    weight_decay: float = 1e-3
+    seed: int = 0
+
+
+@torch.no_grad()
+def sentence_vectors(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str],
+                     pooling: Literal["cls", "mean"] = "cls") -> torch.Tensor:
+    """Frozen encoder sentence vectors, shape (N, H): ``H_[CLS]`` or the masked mean of ``H``."""
+    if pooling not in ("cls", "mean"):
+        raise ValueError(f"pooling {pooling!r} must be 'cls' or 'mean'")
+    enc = tokenizer(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
+    dev = next(model.parameters()).device
+    h = model(**{k: v.to(dev) for k, v in enc.items()}).last_hidden_state.float().cpu()  # (N, L, H)
+    if pooling == "cls":
+        return h[:, 0]                                                          # (N, H)
+    m = enc["attention_mask"].unsqueeze(-1).float()                             # (N, L, 1)
+    return (h * m).sum(1) / m.sum(1)                                            # (N, H)
+
+
+def train_linear_head(x: torch.Tensor, y: torch.Tensor, n_classes: int, config: ProbeConfig = ProbeConfig(),
+                      callback: Callable[[int, float], None] | None = None) -> tuple[torch.nn.Linear, list[float]]:
+    """Train ``softmax(W x + b)`` with cross-entropy on fixed features; return the head and losses.
+
+    Shape: x (N, H), y (N,) class indices in 0..n_classes-1.
+    """
+    if not 1 <= config.epochs <= 5000:
+        raise ValueError(f"epochs {config.epochs} must be between 1 and 5000")
+    if not 0 < config.lr <= 10:
+        raise ValueError(f"learning rate {config.lr} must be in (0, 10]")
+    g = torch.Generator().manual_seed(int(config.seed))
+    head = torch.nn.Linear(x.shape[1], n_classes)
+    with torch.no_grad():  # seeded init, independent of the global RNG
+        head.weight.copy_(torch.randn(head.weight.shape, generator=g) * 0.01)
+        head.bias.zero_()
+    opt = torch.optim.Adam(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    losses: list[float] = []
+    for epoch in range(1, config.epochs + 1):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(head(x), y)    # (N, C) logits vs (N,)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        if callback is not None:
+            callback(epoch, losses[-1])
+    return head, losses
+
+
+def _k_per_class(train: Sequence[Example], k: int | None, labels: Sequence[str]) -> list[Example]:
+    """Up to k examples per class (all when k is None), interleaved class by class."""
+    per = {lab: [e for e in train if e.label == lab] for lab in labels}
+    n = max(len(v) for v in per.values()) if k is None else k
+    out: list[Example] = []
+    for i in range(n):
+        out += [per[lab][i] for lab in labels if i < len(per[lab])]
+    return out
+
+
+def icl_prompt(shots: Sequence[Example], labels: Sequence[str], query: str) -> str:
+    """The GPT-3 style prompt: task description, demonstrations, then the query."""
+    lines = [f"Classify each sentence as one of: {', '.join(labels)}.", ""]
+    for e in shots:
+        lines += [f"Sentence: {e.text}", f"Label: {e.label}", ""]
+    lines += [f"Sentence: {query}", "Label:"]
+    return "\n".join(lines)
+
+
+@dataclass
+class IclResult:
+    predictions: list[str]
+    logprobs: torch.Tensor            # (N_test, n_labels) log p(" label" | prompt)
+    prompts: list[str] = field(default_factory=list)
+
+
+@torch.no_grad()
+def icl_classify(model: torch.nn.Module, tokenizer: Any, train: Sequence[Example], test: Sequence[str],
+                 labels: Sequence[str], k: int | None) -> IclResult:
+    """Classify ``test`` sentences by prompting a causal LM with k examples per class."""
+    shots = _k_per_class(train, k, labels)
+    rows, prompts = [], []
+    for q in test:
+        prompt = icl_prompt(shots, labels, q)
+        prompts.append(prompt)
+        rows.append(sentence_logprobs(model, tokenizer, [f"{prompt} {lab}" for lab in labels],
+                                      given_common_prefix=True))              # (n_labels,)
+    lp = torch.stack(rows)                                                     # (N_test, n_labels)
+    return IclResult([labels[int(i)] for i in lp.argmax(1)], lp, prompts)
+
+
+@dataclass
+class Comparison:
+    """Fine-tuned head vs in-context learning on the same test sentences."""
+
+    labels: list[str]
+    test: list[Example]
+    predictions: dict[str, list[str]]        # method name -> predicted label per test sentence
+    accuracies: dict[str, float]             # method name -> accuracy on ``test``
+    losses: list[float]                      # the head's training loss per epoch
+    icl_prompts: dict[str, str]              # method name -> the prompt of the first test sentence
+
+
+def compare(encoder: torch.nn.Module, enc_tokenizer: Any, lm: torch.nn.Module | None, lm_tokenizer: Any,
+            train: Sequence[Example], test: Sequence[Example], config: ProbeConfig = ProbeConfig(),
+            callback: Callable[[int, float], None] | None = None) -> Comparison:
+    """Train the head on ``train`` (frozen ``encoder``), prompt ``lm`` with the same examples, score ``test``.
+
+    ``lm=None`` skips the in-context half (e.g. while the causal LM is unavailable).
+
+    Raises:
+        ValueError: fewer than 2 labels in ``train``, or a test label never seen in training.
+    """
+    labels = sorted({e.label for e in train})
+    if len(labels) < 2:
+        raise ValueError(f"the training examples have only the label {labels}; give at least two labels")
+    unseen = sorted({e.label for e in test} - set(labels))
+    if unseen:
+        raise ValueError(f"test label(s) {unseen} do not occur in the training examples {labels}")
+    gold = [e.label for e in test]
+    x_tr = sentence_vectors(encoder, enc_tokenizer, [e.text for e in train], config.pooling)   # (N, H)
+    y_tr = torch.tensor([labels.index(e.label) for e in train])                                # (N,)
+    head, losses = train_linear_head(x_tr, y_tr, len(labels), config, callback)
+    x_te = sentence_vectors(encoder, enc_tokenizer, [e.text for e in test], config.pooling)
+    with torch.no_grad():
+        pred = [labels[int(i)] for i in head(x_te).argmax(1)]
+    name = "head on [CLS]" if config.pooling == "cls" else "head on mean"
+    preds = {name: pred}
+    prompts: dict[str, str] = {}
+    if lm is not None:
+        for shot_name, k in SHOTS.items():
+            r = icl_classify(lm, lm_tokenizer, train, [e.text for e in test], labels, k)
+            preds[shot_name] = r.predictions
+            prompts[shot_name] = r.prompts[0]
+    return Comparison(labels, list(test), preds, {k: accuracy(v, gold) for k, v in preds.items()},
+                      losses, prompts)
+
+
+def accuracy(pred: Sequence[str], gold: Sequence[str]) -> float:
+    """Fraction of equal labels."""
+    if len(pred) != len(gold) or not gold:
+        raise ValueError(f"accuracy needs equal, non-empty lists, got {len(pred)} and {len(gold)}")
+    return sum(p == g for p, g in zip(pred, gold)) / len(gold)
