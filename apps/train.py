@@ -277,14 +277,14 @@ def build() -> None:
             clear_btn = gr.Button("Clear kept runs", size="sm", elem_id="train-clear")
         with gr.Column(scale=2):
             status = gr.Markdown("Press **Train**.", elem_id="train-status")
-            curves = gr.Plot(label="Loss and accuracy (train solid, validation dashed)", format="png")
+            curves = gr.Plot(label="Loss and accuracy (train solid, validation dashed)", format="png", show_label=False)
             with gr.Row():
-                grads = gr.Plot(label="Per-layer gradient norms", format="png")
+                grads = gr.Plot(label="Per-layer gradient norms", format="png", show_label=False)
             with gr.Row():
-                view = gr.Plot(label="Decision boundary / predictions", format="png")
-                confusion = gr.Plot(label="Confusion matrix (at the end)", format="png")
-            lr_plot = gr.Plot(label="Learning-rate schedule", format="png")
-            compare = gr.Plot(label="Compare runs (your last 6)", format="png")
+                view = gr.Plot(label="Decision boundary / predictions", format="png", show_label=False)
+                confusion = gr.Plot(label="Confusion matrix (at the end)", format="png", show_label=False)
+            lr_plot = gr.Plot(label="Learning-rate schedule", format="png", show_label=False)
+            compare = gr.Plot(label="Compare runs (your last 6)", format="png", show_label=False)
     inputs = [dataset, hidden, activation, batchnorm, dropout, residual, optimizer, lr, schedule, warmup,
               weight_decay, batch_size, epochs, clip, seed]
     gr.Examples([_spec_args(s) for s in PRESETS.values()], inputs=inputs, example_labels=list(PRESETS),

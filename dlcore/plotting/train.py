@@ -69,7 +69,8 @@ def lr_schedule_plot(planned: Sequence[float], used: Sequence[float] = (), *, st
     ax.plot(range(1, len(planned) + 1), list(planned), color="#9ca3af", label="planned")
     if len(used):
         ax.plot(range(1, len(used) + 1), list(used), color=PALETTE[0], lw=2, label="used so far")
-    ax.set(title=title, xlabel="optimizer step", ylabel="η")
+    top = max([*planned, *used], default=0.0)
+    ax.set(title=title, xlabel="optimizer step", ylabel="η", ylim=(0, top * 1.1 if top > 0 else 1))
     if steps_per_epoch and len(planned) > steps_per_epoch:
         sec = ax.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
         sec.set_xlabel("epoch", fontsize=8)
@@ -94,7 +95,9 @@ def grad_norm_plot(layer_names: Sequence[str], per_epoch: torch.Tensor | np.ndar
     cmap = colormaps["viridis"]
     colors = [cmap(i / max(1, len(layer_names) - 1)) for i in range(len(layer_names))]
     short = [n.split(":")[0] for n in layer_names]
-    ax_bar.bar(short, last, color=colors)
+    pos = np.arange(len(short))
+    ax_bar.bar(pos, last, color=colors)
+    ax_bar.set_xticks(pos, labels=short)
     ax_bar.set_yscale("log")
     ratio = last[0] / last[-1] if last[-1] > 0 else float("nan")
     ax_bar.set(title=f"epoch {g.shape[0]}: first/last layer = {ratio:.1e}", xlabel="layer (input → output)",
@@ -125,8 +128,8 @@ def decision_boundary_plot(xs: torch.Tensor, ys: torch.Tensor, probs: torch.Tens
     c = p.shape[-1]
     extent = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]))
     if c == 2:
-        ax.imshow(p[..., 1], origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1, alpha=0.55,
-                  aspect="auto")
+        ax.imshow(p[..., 1], origin="lower", extent=extent, cmap="RdBu_r", vmin=-0.6, vmax=1.6,
+                  aspect="auto")  # widened range keeps the shading light so the points stay visible
         ax.contour(xs.numpy(), ys.numpy(), p[..., 1], levels=[0.5], colors="k", linewidths=1)
     else:
         base = np.array([[int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)] for h in PALETTE[:c]])  # (C, 3)
@@ -136,8 +139,8 @@ def decision_boundary_plot(xs: torch.Tensor, ys: torch.Tensor, probs: torch.Tens
         ax.imshow(np.clip(rgb, 0, 1), origin="lower", extent=extent, aspect="auto")
     pts = x.numpy()
     cmap = ListedColormap(["#2563eb", "#dc2626"] if c == 2 else PALETTE[:c])
-    ax.scatter(pts[:, 0], pts[:, 1], c=labels, cmap=cmap, vmin=0, vmax=max(1, c - 1), s=10,
-               edgecolors="white", linewidths=0.4)
+    ax.scatter(pts[:, 0], pts[:, 1], c=labels, cmap=cmap, vmin=0, vmax=max(1, c - 1), s=16,
+               edgecolors="black", linewidths=0.4)
     ax.set(title=title, xlim=extent[:2], ylim=extent[2:], xlabel="x₁", ylabel="x₂")
     return fig
 
@@ -171,7 +174,7 @@ def regression_plot(x: torch.Tensor, y_true: torch.Tensor, y_pred: torch.Tensor,
 
 
 def confusion_plot(cm: torch.Tensor, classes: Sequence[str] | None = None, *,
-                   title: str = "confusion matrix (validation)") -> Figure:
+                   title: str = "confusion (validation)") -> Figure:
     """Counts of true class (rows) vs predicted class (columns); the diagonal is correct.
 
     Shape: cm ``(C, C)``.
@@ -179,8 +182,11 @@ def confusion_plot(cm: torch.Tensor, classes: Sequence[str] | None = None, *,
     c = cm.shape[0]
     names = list(classes) if classes and len(classes) == c else [str(i) for i in range(c)]
     acc = cm.diag().sum().item() / max(1, cm.sum().item())
-    fig = heatmap(cm.float(), xlabels=names, ylabels=names, title=f"{title}: accuracy {acc:.1%}", cmap="Blues",
-                  fmt="{:.0f}", annotate=c <= 12, figsize=(min(2.4 + 0.5 * c, 8), min(2.0 + 0.45 * c, 7)))
+    fig = heatmap(cm.float(), xlabels=names, ylabels=names, title=f"{title}, acc {acc:.1%}", cmap="Blues",
+                  fmt="{:.0f}", annotate=c <= 12, figsize=(min(3.4 + 0.5 * c, 8), min(2.6 + 0.45 * c, 7)))
     ax = fig.axes[0]
+    mid = cm.max().item() / 2
+    for t in ax.texts:  # Blues is dark for large counts: white text there
+        t.set_color("white" if float(t.get_text()) > mid else "black")
     ax.set(xlabel="predicted", ylabel="true")
     return fig
