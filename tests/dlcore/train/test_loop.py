@@ -26,7 +26,7 @@ def _blobs(n: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 def test_tiny_model_overfits_tiny_batch():
     seed_everything(0)
     x, y = torch.randn(8, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])  # random labels: memorise
-    h = fit(_mlp(), (x, y), None, TrainConfig(lr=1e-2, batch_size=8, epochs=300))
+    h = fit(_mlp(), (x, y), None, TrainConfig(num_threads=1, lr=1e-2, batch_size=8, epochs=300))
     assert h.status == "finished"
     assert h.step_loss[0] > 0.5
     assert h.step_loss[-1] < 1e-2
@@ -38,7 +38,7 @@ def test_other_tasks_overfit(task):
     seed_everything(1)
     x = torch.randn(8, 4)
     y = torch.tensor([0, 1, 1, 0, 1, 0, 0, 1.0]) if task == "binary" else torch.randn(8, 1)
-    h = fit(_mlp(d_out=1), (x, y), (x, y), TrainConfig(task=task, lr=1e-2, batch_size=8, epochs=300))
+    h = fit(_mlp(d_out=1), (x, y), (x, y), TrainConfig(num_threads=1, task=task, lr=1e-2, batch_size=8, epochs=300))
     assert h.epochs[-1].val_loss < 1e-2
     if task == "regression":
         assert h.epochs[-1].val_acc != h.epochs[-1].val_acc  # NaN
@@ -50,7 +50,7 @@ def test_other_tasks_overfit(task):
 def test_every_optimizer_lowers_the_loss(name):
     seed_everything(0)
     x, y = _blobs()
-    h = fit(_mlp(), (x, y), (x, y), TrainConfig(optimizer=name, lr=max(OPTIMIZERS[name].default_lr, 0.01),
+    h = fit(_mlp(), (x, y), (x, y), TrainConfig(num_threads=1, optimizer=name, lr=max(OPTIMIZERS[name].default_lr, 0.01),
                                                batch_size=16, epochs=15))
     assert h.epochs[-1].val_loss < 0.7 * h.epochs[0].val_loss, name
 
@@ -58,7 +58,7 @@ def test_every_optimizer_lowers_the_loss(name):
 def test_history_lr_follows_the_schedule_and_counts():
     seed_everything(0)
     x, y = _blobs(65)  # 65 = 4 batches of 16 + a batch of 1, which is dropped
-    cfg = TrainConfig(lr=0.01, batch_size=16, epochs=3, schedule=ScheduleConfig("warmup_linear", warmup_steps=5))
+    cfg = TrainConfig(num_threads=1, lr=0.01, batch_size=16, epochs=3, schedule=ScheduleConfig("warmup_linear", warmup_steps=5))
     h = fit(_mlp(), (x, y), (x, y), cfg)
     assert h.total_steps == 12 and len(h.step_loss) == 12 and len(h.epochs) == 3
     torch.testing.assert_close(torch.tensor(h.step_lr, dtype=torch.float64),
@@ -71,7 +71,7 @@ def test_same_seed_same_run_and_dataloader_path():
     def run(data):
         seed_everything(3)
         model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
-        return fit(model, data, (x, y), TrainConfig(batch_size=16, epochs=3, seed=3))
+        return fit(model, data, (x, y), TrainConfig(num_threads=1, batch_size=16, epochs=3, seed=3))
 
     a, b = run((x, y)), run((x, y))
     assert a.step_loss == b.step_loss
@@ -86,11 +86,11 @@ def test_stop_by_callback_and_event():
         def on_step(self, trainer, log):
             return "stop" if log.step == 5 else None
 
-    h = fit(_mlp(), (x, y), None, TrainConfig(batch_size=8, epochs=10), callbacks=[StopAt()])
+    h = fit(_mlp(), (x, y), None, TrainConfig(num_threads=1, batch_size=8, epochs=10), callbacks=[StopAt()])
     assert h.status == "stopped" and len(h.step_loss) == 5
 
     ev = threading.Event()
-    tr = Trainer(_mlp(), (x, y), None, TrainConfig(batch_size=8, epochs=10), stop_event=ev)
+    tr = Trainer(_mlp(), (x, y), None, TrainConfig(num_threads=1, batch_size=8, epochs=10), stop_event=ev)
     for log in tr.steps():
         if log.step == 3:
             ev.set()
@@ -101,7 +101,7 @@ def test_divergence_is_detected():
     seed_everything(0)
     x = torch.randn(64, 4) * 100
     y = x.sum(1, keepdim=True)
-    h = fit(nn.Linear(4, 1), (x, y), (x, y), TrainConfig(task="regression", optimizer="SGD", lr=5.0,
+    h = fit(nn.Linear(4, 1), (x, y), (x, y), TrainConfig(num_threads=1, task="regression", optimizer="SGD", lr=5.0,
                                                         batch_size=16, epochs=50))
     assert h.status == "diverged"
     assert "Diverged" in h.message and "learning rate" in h.message
@@ -114,7 +114,7 @@ def test_gradient_clipping_bounds_the_update():
     y = x.sum(1, keepdim=True)
     model = nn.Linear(4, 1)
     before = torch.cat([p.detach().clone().reshape(-1) for p in model.parameters()])
-    fit(model, (x, y), None, TrainConfig(task="regression", optimizer="SGD", lr=0.1, batch_size=16,
+    fit(model, (x, y), None, TrainConfig(num_threads=1, task="regression", optimizer="SGD", lr=0.1, batch_size=16,
                                          epochs=1, clip_grad_norm=1.0))
     after = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
     assert (after - before).norm() <= 0.1 * 1.0 + 1e-6  # ‖Δθ‖ = η‖g_clipped‖ ≤ η·max_norm
@@ -150,3 +150,16 @@ def test_make_optimizer_registry_builds_torch_classes():
     opt = make_optimizer("Nesterov", p, lr=0.1)
     assert isinstance(opt, torch.optim.SGD) and opt.defaults["nesterov"] and opt.defaults["momentum"] == 0.9
     assert isinstance(make_optimizer("AdamW", p, 0.1, 0.01), torch.optim.AdamW)
+
+
+def test_num_threads_is_scoped_to_the_run():
+    before = torch.get_num_threads()
+    seen = []
+
+    class Probe:
+        def on_step(self, trainer, log):
+            seen.append(torch.get_num_threads())
+
+    x, y = _blobs()
+    fit(_mlp(), (x, y), None, TrainConfig(num_threads=1, batch_size=32, epochs=1), callbacks=[Probe()])
+    assert seen == [1, 1] and torch.get_num_threads() == before
