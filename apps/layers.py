@@ -96,7 +96,7 @@ def _worked_md(r: Any, element: int) -> str:
     shown = 64
     lines = [f"### {r.kind}: {r.formula}", ""] + [f"- {s}" for s in r.summary] + [""]
     for i, e in enumerate(r.elements[:shown]):
-        mark = "👉 " if i == element else ""
+        mark = "**▶** " if i == element else ""
         lines.append(f"{mark}`#{i}` y{list(e.index)} = {e.expression}")
         lines.append("")
     if len(r.elements) > shown:
@@ -225,8 +225,9 @@ def _worked_tab() -> None:
         b = gr.Textbox(first.b, label="bias b (or β), optional", lines=1)
     btn = gr.Button("Work it out", variant="primary", elem_id="layers-worked-run")
     with gr.Row():
-        md = gr.Markdown()
-        fig = gr.Plot(label="sliding window: the cells this output element reads")
+        md0, fig0 = worked(first.kind, first.x, first.w, first.b, first.options, 0)
+        md = gr.Markdown(md0)
+        fig = gr.Plot(fig0, label="sliding window: the cells this output element reads", show_label=False)
     ins = [kind, x, w, b, options, element]
     btn.click(worked, ins, [md, fig], api_name="layers_worked", **LIGHT)
     for i, comp in enumerate([x, w, b, options, element]):
@@ -253,7 +254,7 @@ def build() -> None:
         spec = gr.Textbox(PRESETS[names[0]][0], label="one layer per line (# comments allowed)", lines=12)
         shp = gr.Textbox(PRESETS[names[0]][1], label="input shape")
         sbtn = gr.Button("Analyse the stack", variant="primary", elem_id="layers-stack-run")
-        smd = gr.Markdown()
+        smd = gr.Markdown(stack(PRESETS[names[0]][0], PRESETS[names[0]][1]))
         sbtn.click(stack, [spec, shp], smd, api_name="layers_stack", **LIGHT)
         for i, comp in enumerate((spec, shp)):
             comp.change(_live(stack), [spec, shp], smd, api_name=f"layers_stack_live_{i}",

@@ -43,6 +43,7 @@ class WorkedElement:
     value: float
     expression: str
     reads: list[tuple[int, ...]] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)  # conv: the kernel weight used with each read
 
 
 @dataclass
@@ -189,6 +190,7 @@ def worked_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
         for pos in itertools.product(*[range(L) for L in out_sp]):
             groups_terms: list[list[tuple[float, float]]] = []
             reads: list[tuple[int, ...]] = []
+            used: list[float] = []
             total = 0.0
             for cc in range(cpg):
                 c = g * cpg + cc
@@ -202,16 +204,18 @@ def worked_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
                         wv = _get(W[o][cc], kidx)
                         row.append((xv, wv))
                         reads.append((c,) + coord)
+                        used.append(wv)
                         total += xv * wv
                     groups_terms.append(row)
             if B is not None:
                 total += B[o]
             out[(nn_, o) + pos] = total
             idx = ((nn_,) if batched else ()) + (o,) + pos
-            elems.append(WorkedElement(idx, total, _sum_expr(groups_terms, B[o] if B else None, total), reads))
+            elems.append(WorkedElement(idx, total, _sum_expr(groups_terms, B[o] if B else None, total), reads, used))
     y = out if batched else out[0]
+    dim_names = ("L",) if n == 1 else ("H", "W")
     summ = [f"shape: {tuple(x.shape)} → {tuple(y.shape)}; " + ", ".join(
-        f"L_out[{i}] = ⌊({sp[i]} + 2·{p[i]} − {d[i]}·({k[i]} − 1) − 1)/{s[i]} + 1⌋ = {out_sp[i]}" for i in range(n))]
+        f"{dim_names[i]}_out = ⌊({sp[i]} + 2·{p[i]} − {d[i]}·({k[i]} − 1) − 1)/{s[i]} + 1⌋ = {out_sp[i]}" for i in range(n))]
     return WorkedResult(kind, y, elems, "y[n, o, …] = b[o] + Σ_c Σ_kernel x[n, c, window] · W[o, c, kernel] "
                         "(multiply element-wise, then add everything)", summ, p, n)
 
@@ -287,5 +291,5 @@ def worked_pool(x: torch.Tensor, mode: Literal["max", "avg"], kernel_size: int |
             elems.append(WorkedElement(((nn_,) if batched else ()) + (c,) + pos, v, expr, reads))
     y = out if batched else out[0]
     what = "the largest value" if mode == "max" else "the mean"
-    return WorkedResult(kind, y, elems, f"each output = {what} of its {'×'.join(map(str, k))} window; "
+    return WorkedResult(kind, y, elems, f"each output = {what} of its {'×'.join(map(str, k))}{'-wide' if dims == 1 else ''} window; "
                         "channels stay separate, no weights", [f"shape: {tuple(x.shape)} → {tuple(y.shape)}"], p, dims)

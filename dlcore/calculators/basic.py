@@ -222,6 +222,10 @@ def _instnorm(n: int) -> Any:
         if len(shape) not in (n + 1, n + 2):
             raise ValueError(f"{kind} expects a {n + 1}-D or {n + 2}-D input, got shape {fmt_shape(shape)}")
         c_in = shape[-n - 1]
+        if prod(shape[-n:]) == 1:
+            if not a["track_running_stats"]:
+                raise ValueError(f"{kind}: each channel of {fmt_shape(shape)} has 1 position; instance statistics need "
+                                 "more than 1 (torch: 'Expected more than 1 spatial element')")
         rep = _norm_report(kind, shapes, C, a["affine"], f"per sample and channel over {prod(shape[-n:])} positions",
                            2 * C if a["track_running_stats"] else 0)
         if c_in != C:

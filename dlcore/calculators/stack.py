@@ -149,6 +149,8 @@ def analyze_stack(text: str | Sequence[str], input_shape: str | Sequence[int]) -
             else:
                 rep = analyze(line, shape)
                 detail = "; ".join(rep.shape_steps)
+                if rep.params:
+                    detail += f"; params: {rep.params_formula}"
                 if rep.extra:
                     detail += " — passed on: output; not passed on: " + ", ".join(
                         f"{k} {fmt_shape(v)}" for k, v in rep.extra.items())

@@ -21,7 +21,8 @@ MAX_CELLS = 400
 
 
 def _grid(ax, values: list[list[float]] | None, rows: int, cols: int, pad: tuple[int, int], hi: set[tuple[int, int]],
-          counts: dict[tuple[int, int], int], title: str, mark: tuple[int, int] | None = None) -> None:
+          counts: dict[tuple[int, int], int], title: str, mark: tuple[int, int] | None = None,
+          wts: dict[tuple[int, int], float] | None = None, pad_text: str = "0") -> None:
     pr, pc = pad
     ax.set_xlim(-pc - 0.5, cols + pc - 0.5)
     ax.set_ylim(rows + pr - 0.5, -pr - 0.5)
@@ -42,7 +43,9 @@ def _grid(ax, values: list[list[float]] | None, rows: int, cols: int, pad: tuple
                 face = PALETTE[1]
             ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=face, edgecolor="#9ca3af", lw=0.6))
             if show_numbers:
-                txt = num(values[r][c], 2) if inside and values is not None else ("0" if not inside else "")
+                txt = num(values[r][c], 2) if inside and values is not None else (pad_text if not inside else "")
+                if wts and (r, c) in wts:
+                    txt += f"\n×{num(wts[(r, c)], 2)}"
                 dark = (r, c) in hi and inside or mark == (r, c)
                 ax.text(c, r, txt, ha="center", va="center", fontsize=7, color="white" if dark else "#111827")
                 if counts.get((r, c), 0) > 1:
@@ -79,12 +82,16 @@ def sliding_window_figure(result: WorkedResult, x_plane: list, element: int = 0)
         plane = planes[c] if n == 2 else [planes[c]]
         rows, cols = len(plane), len(plane[0])
         counts: dict[tuple[int, int], int] = {}
-        for rd in el.reads:
+        wts: dict[tuple[int, int], float] = {}
+        for j, rd in enumerate(el.reads):
             if rd[0] == c:
                 key = (rd[1], rd[2]) if n == 2 else (0, rd[1])
                 counts[key] = counts.get(key, 0) + 1
+                if el.weights:
+                    wts[key] = el.weights[j]
         _grid(ax, plane, rows, cols, pad, set(counts), counts,
-              f"input channel {c}" + (" (grey = padding)" if any(pad) else ""))
+              f"input ch {c}" + (" (× weight)" if wts else "") + ("; grey = padding" if any(pad) else ""),
+              wts=wts, pad_text="−∞" if result.kind.startswith("MaxPool") else "0")
     o_plane = out[oc].tolist() if n == 2 else [out[oc].tolist()]
     _grid(axes[0][-1], o_plane, len(o_plane), len(o_plane[0]), (0, 0), set(), {},
           f"output channel {oc}: y{list(el.index)} = {num(el.value)}",
