@@ -19,7 +19,7 @@ __all__ = ["Task", "DataSplit", "make_loaders", "random_split_tensors"]
 Task = Literal["binary", "multiclass", "regression"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq on tensors is ambiguous; identity instead
 class DataSplit:
     """Train and test tensors of one data set.
 
