@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 import torch
 
 from dlcore.nlp.fill_mask import sentence_logprobs
 
-__all__ = ["Example", "ProbeConfig", "SHOTS", "parse_labelled", "sentence_vectors", "train_linear_head",
+__all__ = ["Example", "ProbeConfig", "SHOTS", "parse_labelled", "sentence_vectors", "train_linear_head", "iter_linear_head", "check_labels",
            "icl_prompt", "icl_classify", "accuracy", "compare", "Comparison", "MAX_EXAMPLES", "MAX_SENTENCE_CHARS"]
 
 MAX_EXAMPLES = 40
@@ -102,11 +102,11 @@ def sentence_vectors(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str
     return (h * m).sum(1) / m.sum(1)                                            # (N, H)
 
 
-def train_linear_head(x: torch.Tensor, y: torch.Tensor, n_classes: int, config: ProbeConfig = ProbeConfig(),
-                      callback: Callable[[int, float], None] | None = None) -> tuple[torch.nn.Linear, list[float]]:
-    """Train ``softmax(W x + b)`` with cross-entropy on fixed features; return the head and losses.
+def iter_linear_head(x: torch.Tensor, y: torch.Tensor, n_classes: int, config: ProbeConfig = ProbeConfig(),
+                     ) -> Iterator[tuple[int, float, torch.nn.Linear]]:
+    """Train ``softmax(W x + b)`` with full-batch Adam, yielding ``(epoch, loss, head)`` after each step.
 
-    Shape: x (N, H), y (N,) class indices in 0..n_classes-1.
+    Shape: x (N, H) fixed features, y (N,) class indices in 0..n_classes-1.
     """
     if not 1 <= config.epochs <= 5000:
         raise ValueError(f"epochs {config.epochs} must be between 1 and 5000")
@@ -118,16 +118,40 @@ def train_linear_head(x: torch.Tensor, y: torch.Tensor, n_classes: int, config: 
         head.weight.copy_(torch.randn(head.weight.shape, generator=g) * 0.01)
         head.bias.zero_()
     opt = torch.optim.Adam(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    losses: list[float] = []
     for epoch in range(1, config.epochs + 1):
         opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(head(x), y)    # (N, C) logits vs (N,)
         loss.backward()
         opt.step()
-        losses.append(float(loss.detach()))
+        yield epoch, float(loss.detach()), head
+
+
+def train_linear_head(x: torch.Tensor, y: torch.Tensor, n_classes: int, config: ProbeConfig = ProbeConfig(),
+                      callback: Callable[[int, float], None] | None = None) -> tuple[torch.nn.Linear, list[float]]:
+    """Run :func:`iter_linear_head` to the end; return the head and the loss per epoch."""
+    losses: list[float] = []
+    head = None
+    for epoch, loss, head in iter_linear_head(x, y, n_classes, config):
+        losses.append(loss)
         if callback is not None:
-            callback(epoch, losses[-1])
+            callback(epoch, loss)
+    assert head is not None  # epochs >= 1 is checked above
     return head, losses
+
+
+def check_labels(train: Sequence[Example], test: Sequence[Example]) -> list[str]:
+    """The sorted label set of ``train``.
+
+    Raises:
+        ValueError: fewer than 2 labels in ``train``, or a test label never seen in training.
+    """
+    labels = sorted({e.label for e in train})
+    if len(labels) < 2:
+        raise ValueError(f"the training examples have only the label {labels}; give at least two labels")
+    unseen = sorted({e.label for e in test} - set(labels))
+    if unseen:
+        raise ValueError(f"test label(s) {unseen} do not occur in the training examples {labels}")
+    return labels
 
 
 def _k_per_class(train: Sequence[Example], k: int | None, labels: Sequence[str]) -> list[Example]:
@@ -193,12 +217,7 @@ def compare(encoder: torch.nn.Module, enc_tokenizer: Any, lm: torch.nn.Module | 
     Raises:
         ValueError: fewer than 2 labels in ``train``, or a test label never seen in training.
     """
-    labels = sorted({e.label for e in train})
-    if len(labels) < 2:
-        raise ValueError(f"the training examples have only the label {labels}; give at least two labels")
-    unseen = sorted({e.label for e in test} - set(labels))
-    if unseen:
-        raise ValueError(f"test label(s) {unseen} do not occur in the training examples {labels}")
+    labels = check_labels(train, test)
     gold = [e.label for e in test]
     x_tr = sentence_vectors(encoder, enc_tokenizer, [e.text for e in train], config.pooling)   # (N, H)
     y_tr = torch.tensor([labels.index(e.label) for e in train])                                # (N,)
