@@ -63,12 +63,32 @@ reachable (e.g. on Spaces) and fail within ~2 s with a clear message where it is
 """
 
 
-# ----------------------------------------------------------------------------- Inside BERT
+# ----------------------------------------------------------------------------- loaders (patched in tests)
 def _encoder(name: str) -> tuple[Any, Any]:
     from dlcore.nlp.encoder import get_encoder
 
     return get_encoder((name or "").strip() or "minilm")
 
+
+def _lm() -> tuple[Any, Any]:
+    from dlcore.nlp.causal import get_causal_lm
+
+    return get_causal_lm("smollm2")
+
+
+def _lm_name() -> str:
+    from dlcore.nlp.causal import describe_model
+
+    return describe_model("smollm2")
+
+
+def _mlm(name: str) -> tuple[Any, Any]:
+    from dlcore.nlp.encoder import get_masked_lm
+
+    return get_masked_lm(name)
+
+
+# ----------------------------------------------------------------------------- Inside BERT
 
 @guard
 def inside(text_a: str, text_b: str, encoder_name: str, layer: float, head: float, token: float):
@@ -116,20 +136,16 @@ def fill(text: str, method: str, top_k: float):
     method = (method or "").strip() or OFFLINE_FILL
     t0 = time.perf_counter()
     if method == OFFLINE_FILL:
-        from dlcore.nlp.causal import describe_model, get_causal_lm
-
-        model, tok = get_causal_lm("smollm2")
+        model, tok = _lm()
         r = fill_mask_causal(model, tok, text, top_k=k)
-        label = (f"**Offline substitute — not BERT.** {describe_model('smollm2')} reads left-to-right, so it "
+        label = (f"**Offline substitute — not BERT.** {_lm_name()} reads left-to-right, so it "
                  f"proposes words from the left context and from a fill-in-the-blank prompt, then scores each "
                  f"candidate by log p(word + right side | left side): the words on both sides count. "
                  f"Probabilities are renormalised over the {r.n_scored} candidates it scored, not over a vocabulary. "
                  f"On this lab's 60-sentence cloze set it gets the blank right first time in about 3 of 4 "
                  f"sentences (see `bench/bench_bert.py`).")
     else:
-        from dlcore.nlp.encoder import get_masked_lm
-
-        model, tok = get_masked_lm(method)
+        model, tok = _mlm(method)
         r = fill_mask_mlm(model, tok, text, top_k=k)
         label = f"**Real BERT masked-LM head** ({method}): softmax over the {r.n_scored:,}-token WordPiece vocabulary."
     rows = [[i + 1, c.word, round(c.prob, 4), round(c.logscore, 3)] for i, c in enumerate(r.candidates)]
@@ -206,9 +222,7 @@ def finetune(train_text: str, test_text: str, encoder_name: str, pooling: str, e
     table = [row + [p] for row, p in zip(table, pred)]
     yield ("(b) Loading the causal LM for in-context learning…", finetune_figure(losses, accs),
            gr.update(value=table, headers=headers), "")
-    from dlcore.nlp.causal import get_causal_lm
-
-    lm, ltok = get_causal_lm("smollm2")
+    lm, ltok = _lm()
     prompt = ""
     for shot_name, k in SHOTS.items():
         r = icl_classify(lm, ltok, train, [e.text for e in test], labels, k)
