@@ -20,8 +20,9 @@ SEEDS: list[SeedRef] = [
 RUN_BUTTON = "gpt-run"
 
 MAX_PROMPT_TOKENS = 512
+TABLE_WIDTHS = ["9%", "21%", "14%", "18%", "27%", "11%"]
 TABLE_HEADERS = ["rank", "token", "logit z", "p = softmax(z)", "p used (after T, top-k, top-p)", "chosen"]
-BEAM_HEADERS = ["rank", "beam (generated text)", "score Σlog p / length", "status"]
+BEAM_HEADERS = ["rank", "beam (generated text)", "score", "status"]
 SCORE_HEADERS = ["#", "token", "log P(token | before)", "surprise (bits)", "model's top guess here"]
 
 DEFAULTS: dict[str, Any] = dict(model="smollm2", prompt="The capital of France is", mode="plain",
@@ -111,13 +112,15 @@ def generate(model_name: str, prompt: str, mode: str, strategy: str, max_new: fl
     if cfg.strategy == "beam":
         snap = None
         for snap in iter_beam_search(model, tok, ids, cfg):
-            running = [[i + 1, t, round(s, 3), "running"] for i, (t, s) in enumerate(snap.history[-1])]
-            done = [[i + 1, t, round(s, 3), "finished"] for i, (t, s) in enumerate(zip(snap.texts, snap.scores))]
+            running = [[i + 1, t, round(s, 3), "running: Σ log p"] for i, (t, s) in enumerate(snap.history[-1])]
+            done = [[i + 1, t, round(s, 3), "finished: Σ log p / length"]
+                    for i, (t, s) in enumerate(zip(snap.texts, snap.scores))]
             best = snap.texts[0] if snap.texts else snap.history[-1][0][0]
             status = f"Beam search, width {cfg.num_beams}: step {len(snap.history)} of at most {cfg.max_new_tokens}"
             yield best, [], done + running, status, None, [], gr.update()
         assert snap is not None
-        rows = [[i + 1, t, round(s, 3), "finished"] for i, (t, s) in enumerate(zip(snap.texts, snap.scores))]
+        rows = [[i + 1, t, round(s, 3), "finished: Σ log p / length"]
+                for i, (t, s) in enumerate(zip(snap.texts, snap.scores))]
         fig = beam_history_plot(snap.history, snap.scores)
         dt = time.perf_counter() - t0
         status = (f"Beam search, width {cfg.num_beams}: {len(snap.history)} steps in {dt:.1f} s. Finished beams are "
@@ -191,25 +194,32 @@ def _step_view(model: Any, tok: Any, ids: Any, prompt_len: int, cfg: Any) -> tup
     return ids_text, text, _table_rows(table, None), gr.update(choices=choices, value=choices[0]), fig
 
 
+def _load_with_progress(model_name: str, progress: Any) -> tuple[Any, Any]:
+    note = _loading_note(model_name)
+    if note and progress is not None:
+        progress(0, desc=note.replace("**", ""))
+    return _lm(model_name)
+
+
 @guard
 def step_start(model_name: str, prompt: str, mode: str, T: float, top_k: float, top_p: float,
-               rep: float) -> tuple[Any, ...]:
+               rep: float, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
     """Tokenise the prompt and show the candidates for the first new token."""
     cfg = _cfg("sample", 1, T, top_k, top_p, rep, 1, 0)
     _check_text(prompt)
-    model, tok = _lm(model_name)
+    model, tok = _load_with_progress(model_name, progress)
     ids = _prompt_ids(tok, prompt, mode)
     return _step_view(model, tok, ids, ids.shape[1], cfg)
 
 
 @guard
 def step_add(model_name: str, state: str, choice: str, T: float, top_k: float, top_p: float,
-             rep: float) -> tuple[Any, ...]:
+             rep: float, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
     """Append the learner's chosen token and show the next candidates."""
     import torch
 
     cfg = _cfg("sample", 1, T, top_k, top_p, rep, 1, 0)
-    model, tok = _lm(model_name)
+    model, tok = _load_with_progress(model_name, progress)
     m = re.fullmatch(r"\s*(\d+)\|([\d,\s]+)", state or "")
     if not m:
         raise ValueError("no step-through in progress: press 'Start from this prompt' first")
@@ -227,7 +237,7 @@ def step_add(model_name: str, state: str, choice: str, T: float, top_k: float, t
 
 # ----------------------------------------------------------------------------- score
 @guard
-def score(model_name: str, text: str) -> tuple[Any, ...]:
+def score(model_name: str, text: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
     """Per-token log-probabilities, surprise colouring and perplexity of ``text``."""
     import math
 
@@ -235,7 +245,7 @@ def score(model_name: str, text: str) -> tuple[Any, ...]:
     from dlcore.plotting.nlp_gpt import show_token, surprise_bars
 
     _check_text(text, "text")
-    model, tok = _lm(model_name)
+    model, tok = _load_with_progress(model_name, progress)
     s = score_text(model, tok, text)
     bits = s.surprise_bits.tolist()
     spans = [(t, None if math.isnan(b) else round(min(b / 12.0, 1.0), 3)) for t, b in zip(s.tokens, bits)]
@@ -289,11 +299,21 @@ def _examples() -> list[list[Any]]:
     ]
 
 
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+EXAMPLE_LABELS = [
+    "Few-shot (k=3): capital of Italy", "Zero-shot: capital of Italy",
+    "Few-shot (k=3): 我喜欢猫 → English (seed 003 §dl_12)", "Zero-shot: 我喜欢猫 → English",
+    "GPT-3 Fig. 2.1 few-shot: cheese → French (too hard for 135M)", "Few-shot (k=3): opposite of up",
+    "Chat template: what is beam search?", "Beam search, k = 3", "Hot sampling: T = 1.5, no filters",
+    "Nucleus sampling: T = 0.7, top-k 50, top-p 0.9, rep. penalty 1.2",
+]
+
+
 def build() -> None:
     from dlcore.nlp.causal import MODEL_CHOICES
     from dlcore.nlp.prompts import TEMPLATES
 
-    gr.Markdown(INTRO)
+    gr.Markdown(INTRO, latex_delimiters=LATEX)
     with gr.Row():
         model = gr.Dropdown(MODEL_CHOICES, value=DEFAULTS["model"], allow_custom_value=True, scale=2,
                             label="Model (offline default smollm2 = SmolLM2-135M-Instruct; hub ids need the hub)")
@@ -329,7 +349,8 @@ def build() -> None:
         status = gr.Markdown()
         out = gr.Textbox(label="Generated text (streamed token by token)", lines=4)
         with gr.Row():
-            table = gr.Dataframe(headers=TABLE_HEADERS, label="Next-token table at the current step", wrap=True)
+            table = gr.Dataframe(headers=TABLE_HEADERS, label="Next-token table at the current step", wrap=True,
+                                 column_widths=TABLE_WIDTHS)
             beam_df = gr.Dataframe(headers=BEAM_HEADERS, label="Beams and their scores (beam search)", wrap=True)
         with gr.Row():
             step_sl = gr.Slider(1, 256, 1, step=1, label="inspect step (after a greedy/sampling run)", interactive=False)
@@ -345,7 +366,7 @@ def build() -> None:
                     "is too hard for a 135M-parameter model, which is the notes' point that task generalisation "
                     "needs scale. Then the chat template, beam search, hot sampling (T = 1.5, no filters) "
                     "and nucleus sampling (T = 0.7, top-k 50, top-p 0.9, repetition penalty 1.2).")
-        gr.Examples(_examples(), inputs[1:], cache_examples=False)
+        gr.Examples(_examples(), inputs[1:], cache_examples=False, example_labels=EXAMPLE_LABELS)
 
     with gr.Tab("Step through (you pick the token)"):
         gr.Markdown("Start from a prompt; the model shows its top 10 candidates with probabilities before and "
@@ -361,7 +382,8 @@ def build() -> None:
             s_choice = gr.Dropdown([], label="Candidates (p used = after the filters)", allow_custom_value=True, scale=2)
             s_add = gr.Button("Append the chosen token", scale=0)
         with gr.Row():
-            s_table = gr.Dataframe(headers=TABLE_HEADERS, label="Next-token table", wrap=True)
+            s_table = gr.Dataframe(headers=TABLE_HEADERS, label="Next-token table", wrap=True,
+                                   column_widths=TABLE_WIDTHS)
             s_plot = gr.Plot(label="Candidates")
         s_outs = [s_state, s_text, s_table, s_choice, s_plot]
         s_start.click(step_start, [model, s_prompt, s_mode, T, top_k, top_p, rep], s_outs,
@@ -374,7 +396,7 @@ def build() -> None:
                     "exponential of the average negative log-probability (seed 000 §8.3.1).")
         sc_text = gr.Textbox("The cat sat on the mat.", lines=3, label="Text to score")
         sc_btn = gr.Button("Score", variant="primary")
-        sc_md = gr.Markdown()
+        sc_md = gr.Markdown(latex_delimiters=LATEX)
         sc_hl = gr.HighlightedText(label="Tokens coloured by surprise (red = surprising)", show_legend=False,
                                    combine_adjacent=False)
         with gr.Row():

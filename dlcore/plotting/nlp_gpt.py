@@ -54,9 +54,9 @@ def surprise_bars(tokens: Sequence[str], bits: Sequence[float], *, perplexity: f
     ax.bar(np.arange(n), vals, color=colors)
     ax.set_xticks(np.arange(n), [show_token(t) for t in tokens], rotation=60, ha="right", fontsize=8)
     ax.set_ylabel("surprise (bits)")
-    title = "Surprise per token: −log₂ P(token | tokens before)"
+    title = "Surprise −log₂ P(token | before)"
     if perplexity is not None:
-        title += f"   ·   perplexity {perplexity:.2f}"
+        title += f"\nperplexity {perplexity:.2f}"
     ax.set_title(title)
     return fig
 
