@@ -14,6 +14,7 @@ import torch
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from dlcore.plotting import PALETTE, heatmap, new_figure
 
@@ -34,19 +35,25 @@ def training_curves(runs: Sequence[RunCurves], *, title: str = "") -> Figure:
     Several runs are overlaid, one colour each, so "Adam vs SGD" reads at a glance.
     Regression runs (accuracy all NaN) get a loss panel only.
     """
+    from matplotlib.lines import Line2D
+
     has_acc = any(_finite(r[4]) or _finite(r[5]) for r in runs)
-    fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10, 3.4) if has_acc else (5.6, 3.4), squeeze=False)
+    n = len(runs)
+    height = 3.4 + 0.22 * ((n + 1) // 2)
+    fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10, height) if has_acc else (5.6, height), squeeze=False)
     ax_loss = axes[0, 0]
     for i, (label, ep, tl, vl, ta, va) in enumerate(runs):
         c = PALETTE[i % len(PALETTE)]
-        ax_loss.plot(ep, tl, color=c, label=f"{label} train")
+        ax_loss.plot(ep, tl, color=c)
         if _finite(vl):
-            ax_loss.plot(ep, vl, color=c, ls="--", label=f"{label} val")
+            ax_loss.plot(ep, vl, color=c, ls="--")
         if has_acc:
-            axes[0, 1].plot(ep, ta, color=c, label=f"{label} train")
+            axes[0, 1].plot(ep, ta, color=c)
             if _finite(va):
-                axes[0, 1].plot(ep, va, color=c, ls="--", label=f"{label} val")
+                axes[0, 1].plot(ep, va, color=c, ls="--")
     ax_loss.set(title="loss", xlabel="epoch")
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     losses = [a for r in runs for a in list(r[2]) + list(r[3]) if math.isfinite(a)]
     if losses and min(losses) > 0 and max(losses) / min(losses) > 100:  # log scale only when it spans decades
         ax_loss.set_yscale("log")
@@ -55,8 +62,10 @@ def training_curves(runs: Sequence[RunCurves], *, title: str = "") -> Figure:
     if not runs or not any(len(r[1]) for r in runs):
         ax_loss.text(0.5, 0.5, "waiting for the first epoch…", ha="center", va="center",
                      transform=ax_loss.transAxes, color="gray")
-    else:
-        (axes[0, 1] if has_acc else ax_loss).legend(fontsize=7, ncols=1 if len(runs) < 3 else 2)
+    # one legend under the axes: a colour per run, then the line-style key
+    handles = [Line2D([], [], color=PALETTE[i % len(PALETTE)], label=r[0]) for i, r in enumerate(runs)]
+    handles += [Line2D([], [], color="gray", label="train"), Line2D([], [], color="gray", ls="--", label="validation")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2 if n > 1 else 3, fontsize=7)
     if title:
         fig.suptitle(title)
     return fig

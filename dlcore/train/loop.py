@@ -327,7 +327,8 @@ class Trainer:
                 h.step_lr.append(lr)
                 log = StepLog(epoch, step, loss_val, lr, norms)
                 if self._ask_stop("on_step", log):
-                    h.status, h.message = "stopped", f"Stopped at epoch {epoch}, step {step}."
+                    h.status, h.message = "stopped", (f"Stopped during epoch {epoch} at step {step}; "
+                                                     f"{epoch - 1} full epochs were evaluated.")
                     yield log
                     return
                 if n_batches == self.steps_per_epoch:
