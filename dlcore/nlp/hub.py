@@ -6,7 +6,7 @@ fails. A teaching app cannot wait that long, so every hub load goes through
 
 1. ``HF_HUB_OFFLINE=1`` (or ``TRANSFORMERS_OFFLINE=1``) means offline, no probe at all;
 2. otherwise one TCP connect to the hub's host on port 443 (or to the HTTPS proxy, when one is
-   configured), bounded by ``timeout`` (default 1.5 s, DNS lookup included, because the
+   configured), bounded by ``timeout`` (default 1.2 s, DNS lookup included, because the
    probe runs in a daemon thread that we stop waiting for);
 3. the answer is cached for :data:`CACHE_SECONDS`, so a burst of requests probes once.
 
@@ -36,7 +36,7 @@ __all__ = [
 #: How long a probe result is trusted (seconds).
 CACHE_SECONDS: float = 60.0
 #: Default probe timeout (seconds); the whole check returns within about this long.
-DEFAULT_TIMEOUT: float = 1.5
+DEFAULT_TIMEOUT: float = 1.2
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
 _lock = threading.Lock()
@@ -90,7 +90,7 @@ def hub_reachable(timeout: float = DEFAULT_TIMEOUT, *, use_cache: bool = True) -
     """Return ``(reachable, reason)``; at most one probe per :data:`CACHE_SECONDS`.
 
     Args:
-        timeout: seconds to wait for the TCP connect (DNS included). Default 1.5.
+        timeout: seconds to wait for the TCP connect (DNS included). Default 1.2.
         use_cache: reuse a probe made in the last minute. Default True.
     """
     global _cached
