@@ -140,7 +140,7 @@ def _status(pg: Any, h: Any, elapsed: float, params: int) -> str:
     lines.append(f"<small>data: {pg.split.name} ({pg.split.source}; {len(pg.split.x_train)} train / "
                  f"{len(pg.split.x_test)} val; task {cfg.task}) · model: {params:,} parameters, "
                  f"{len(h.layer_names)} weight layers · {cfg.optimizer}: {OPTIMIZERS[cfg.optimizer].rule}</small>")
-    return "  \n".join(lines)
+    return "  \n".join(lines) + f"\n\n<details><summary>model (print(model))</summary>\n\n```\n{pg.model}\n```\n</details>"
 
 
 @guard
