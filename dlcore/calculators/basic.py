@@ -227,7 +227,7 @@ def _instnorm(n: int) -> Any:
                 raise ValueError(f"{kind}: each channel of {fmt_shape(shape)} has 1 position; instance statistics need "
                                  "more than 1 (torch: 'Expected more than 1 spatial element')")
         rep = _norm_report(kind, shapes, C, a["affine"], f"per sample and channel over {prod(shape[-n:])} positions",
-                           2 * C if a["track_running_stats"] else 0)
+                           2 * C + 1 if a["track_running_stats"] else 0)
         if c_in != C:
             if a["affine"] or a["track_running_stats"]:
                 raise ValueError(f"{kind}: the input has {c_in} channels but num_features is {C}")

@@ -170,6 +170,9 @@ def _pool(n: int, mode: str) -> Any:
             out_sp.append(o)
             steps.append(st)
         rep = LayerReport(kind, "", list(shapes), (*lead, *out_sp), shape_steps=steps)  # (N, C, *L_out)
+        if a["stride"] is None:
+            rep.notes.append(f"stride was not given, so it defaults to kernel_size = {k if n > 1 else k[0]} (the notes' "
+                             "§1.1.3 remark that the conv formula also applies to pooling holds with this default)")
         per = prod(k)
         rep.notes.append(f"no weights; each output reads a {'×'.join(map(str, k))} window "
                          f"({per} {'comparisons' if mode == 'Max' else 'additions and one division'}, "

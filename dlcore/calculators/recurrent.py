@@ -82,6 +82,9 @@ def _rnn(kind: str) -> Any:
         if kind == "LSTM":
             steps.append(f"c_n: (D·num_layers, N, hidden_size) = {fmt_shape(extra['c_n'])}")
         notes = [SEED_RNN_NOTE]
+        if D == 2:
+            notes.append(f"Notes §1.1.1's table gives the output as (L, N, hidden_size); with bidirectional=True "
+                         f"both directions are concatenated: (L, N, 2·{Ho}) = last dim {2 * Ho}")
         if bf:
             notes.append("batch_first=True changes input and output only: h_n/c_n stay (D·num_layers, N, H_out)")
         if a["dropout"] and nl == 1:
@@ -191,8 +194,8 @@ def _tel(a: dict[str, Any], shapes: list[tuple[int, ...]]) -> LayerReport:
         p, pf, 0, m, mf, [])
 
 
-@register("Transformer", "attention", [*_TP, Param("num_encoder_layers", "int", 6, lo=0, hi=100),
-                                       Param("num_decoder_layers", "int", 6, lo=0, hi=100), *_TE])
+@register("Transformer", "attention", [*_TP, Param("num_encoder_layers", "int", 6, lo=1, hi=100),
+                                       Param("num_decoder_layers", "int", 6, lo=1, hi=100), *_TE])
 def _transformer(a: dict[str, Any], shapes: list[tuple[int, ...]]) -> LayerReport:
     d, h, ff, bias, bf = a["d_model"], a["nhead"], a["dim_feedforward"], a["bias"], a["batch_first"]
     if d % h:

@@ -200,14 +200,49 @@ def attn_cfg(draw: st.DrawFn) -> tuple:
     return kind, [E, h], {"batch_first": bf, "bias": draw(st.booleans())}, [q, kv, kv]
 
 
-@pytest.mark.parametrize("strategy", [conv_cfg(), tconv_cfg(), pool_cfg(), simple_cfg(), rnn_cfg(), attn_cfg()],
-                         ids=["conv", "tconv", "pool", "simple", "rnn", "attention"])
+@st.composite
+def more_cfg(draw: st.DrawFn) -> tuple:
+    """The remaining layer types: Embedding, 3-D/instance norms, 1-D adaptive pooling, MHA with
+    kdim/vdim, the full Transformer, and the parameter-free activations."""
+    kind = draw(st.sampled_from(["Embedding", "BatchNorm3d", "InstanceNorm2d", "AdaptiveAvgPool1d",
+                                 "MultiheadAttention", "Transformer", "Sigmoid", "Tanh"]))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=5)))
+    if kind == "Embedding":
+        n = draw(st.integers(1, 6))
+        return kind, [n, draw(st.integers(1, 4))], {"padding_idx": draw(st.one_of(st.none(), st.integers(-7, 7)))}, [shape]
+    if kind in ("BatchNorm3d", "InstanceNorm2d"):
+        kw = {"affine": draw(st.booleans())} | ({"track_running_stats": draw(st.booleans())} if kind[0] == "I" else {})
+        return kind, [draw(st.integers(1, 4))], kw, [shape]
+    if kind == "AdaptiveAvgPool1d":
+        return kind, [draw(st.integers(1, 4))], {}, [shape]
+    if kind == "MultiheadAttention":
+        h = draw(st.integers(1, 2))
+        E, kd, vd = 2 * h, draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        L, S, N = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        return kind, [E, h], {"kdim": kd, "vdim": vd}, [(L, N, E), (S, N, kd), (S, N, vd)]
+    if kind == "Transformer":
+        d, h = 4, draw(st.sampled_from([1, 2, 3]))
+        bf = draw(st.booleans())
+        S, T, N = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        Nt = N if draw(st.integers(0, 4)) else N + 1
+        kw = {"d_model": d, "nhead": h, "num_encoder_layers": draw(st.integers(0, 2)),
+              "num_decoder_layers": draw(st.integers(1, 2)), "dim_feedforward": draw(st.integers(1, 6)),
+              "dropout": 0.0, "batch_first": bf, "bias": draw(st.booleans())}
+        src, tgt = ((N, S, d), (Nt, T, d)) if bf else ((S, N, d), (T, Nt, d))
+        return kind, [], kw, [src, tgt]
+    return kind, [], {}, [shape]
+
+
+@pytest.mark.parametrize("strategy", [conv_cfg(), tconv_cfg(), pool_cfg(), simple_cfg(), rnn_cfg(), attn_cfg(),
+                                      more_cfg()],
+                         ids=["conv", "tconv", "pool", "simple", "rnn", "attention", "more"])
 def test_random_configs_agree_with_torch(strategy: st.SearchStrategy) -> None:
     @SETTINGS
     @given(strategy)
     def run(cfg: tuple) -> None:
         name, args, kw, shapes = cfg
-        compare(name, args, kw, shapes, flops=name not in ("RNN", "LSTM", "GRU"))
+        compare(name, args, kw, shapes, flops=name not in ("RNN", "LSTM", "GRU", "Embedding"),
+                long_input=name == "Embedding")
     run()
 
 
