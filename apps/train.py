@@ -63,7 +63,7 @@ def _session(request: gr.Request | None) -> str:
 
 def _spec(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: float, residual: bool,
           optimizer: str, lr: float, schedule: str, warmup: float, weight_decay: float, batch_size: float,
-          epochs: float, clip: float, seed: float) -> Any:
+          epochs: float, clip: float, seed: float, architecture: str = "mlp") -> Any:
     from dlcore.textinput import parse_int, parse_number
     from dlcore.train.playground import PlaygroundSpec
 
@@ -75,7 +75,7 @@ def _spec(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: 
         weight_decay=parse_number(weight_decay, "weight decay"),
         batch_size=parse_int(batch_size, "batch size", lo=1, hi=100_000),
         epochs=parse_int(epochs, "epochs", lo=1), clip_grad_norm=parse_number(clip, "gradient clipping", lo=0.0),
-        seed=parse_int(seed, "seed", lo=0, hi=2**31 - 1))
+        seed=parse_int(seed, "seed", lo=0, hi=2**31 - 1), architecture=architecture)
 
 
 def _curves(label: str, history: Any) -> tuple:
@@ -146,7 +146,7 @@ def _status(pg: Any, h: Any, elapsed: float, params: int) -> str:
 @guard
 def train(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: float, residual: bool,
           optimizer: str, lr: float, schedule: str, warmup: float, weight_decay: float, batch_size: float,
-          epochs: float, clip: float, seed: float, runs: list | None,
+          epochs: float, clip: float, seed: float, architecture: str, runs: list | None,
           request: gr.Request = None) -> Iterator[tuple]:  # type: ignore[assignment]
     """Train with the given settings, streaming (status, curves, lr, grads, data view, confusion,
     compare, runs) about twice a second."""
@@ -158,7 +158,7 @@ def train(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: 
 
     t0 = time.perf_counter()
     spec = _spec(dataset, hidden, activation, batchnorm, dropout, residual, optimizer, lr, schedule, warmup,
-                 weight_decay, batch_size, epochs, clip, seed)
+                 weight_decay, batch_size, epochs, clip, seed, architecture)
     parse_hidden(spec.hidden)  # fail fast on a typo, before anything is shown
     # 0. an instant reaction; the first press in a fresh process also pays for imports here
     yield ("⏳ preparing: loading the data and building the model…", *[gr.skip()] * 7)
@@ -235,14 +235,15 @@ def _defaults() -> list:
 
 def _spec_args(s: Any) -> list:
     return [s.dataset, s.hidden, s.activation, s.batchnorm, s.dropout, s.residual, s.optimizer, s.lr,
-            s.schedule, s.warmup_steps, s.weight_decay, s.batch_size, s.epochs, s.clip_grad_norm, s.seed]
+            s.schedule, s.warmup_steps, s.weight_decay, s.batch_size, s.epochs, s.clip_grad_norm, s.seed,
+            s.architecture]
 
 
 def build() -> None:
     from dlcore.models import ACTIVATIONS
     from dlcore.train import OPTIMIZERS, SCHEDULES
     from dlcore.train.loop import MAX_EPOCHS
-    from dlcore.train.playground import PLAYGROUND_DATA, PRESETS
+    from dlcore.train.playground import ARCHITECTURES, PLAYGROUND_DATA, PRESETS
 
     d = _defaults()
     gr.Markdown(INTRO)
@@ -250,7 +251,8 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             dataset = gr.Dropdown([(v, k) for k, v in PLAYGROUND_DATA.items()], value=d[0], label="Data")
-            with gr.Accordion("Model (MLP)", open=True):
+            architecture = gr.Dropdown([(v, k) for k, v in ARCHITECTURES.items()], value=d[15], label="Model")
+            with gr.Accordion("MLP settings", open=True):
                 hidden = gr.Textbox(d[1], label="Hidden layer widths",
                                     info="e.g. 128, 64, 32 — or 10x32 for ten layers of 32; empty = no hidden layer")
                 activation = gr.Dropdown(list(ACTIVATIONS), value=d[2], label="Activation")
@@ -286,7 +288,7 @@ def build() -> None:
             lr_plot = gr.Plot(label="Learning-rate schedule", format="png", show_label=False)
             compare = gr.Plot(label="Compare runs (your last 6)", format="png", show_label=False)
     inputs = [dataset, hidden, activation, batchnorm, dropout, residual, optimizer, lr, schedule, warmup,
-              weight_decay, batch_size, epochs, clip, seed]
+              weight_decay, batch_size, epochs, clip, seed, architecture]
     gr.Examples([_spec_args(s) for s in PRESETS.values()], inputs=inputs, example_labels=list(PRESETS),
                 label="Presets (the notes' experiments) — click one, then Train", cache_examples=False)
     gr.Markdown(NOTES)
@@ -296,20 +298,22 @@ def build() -> None:
     clear_btn.click(clear_runs, None, [runs, compare, status], api_name="train_clear_runs", **LIGHT)
 
 
-_D = ["moons", "16, 16", "relu", False, 0.0, False, "Adam", 0.01, "constant", 0, 0.0, 32, 30, 0.0, 0]
+_D = ["moons", "16, 16", "relu", False, 0.0, False, "Adam", 0.01, "constant", 0, 0.0, 32, 30, 0.0, 0, "mlp"]
 
 ENDPOINTS = [
     Endpoint("train", heavy=True, examples=[
         _D,
-        ["sine", "2x32", "tanh", False, 0.0, False, "Adam", 0.01, "cosine", 10, 0.0, 16, 10, 0.0, 0],
-        ["seed_binary", "64, 32", "relu", True, 0.2, False, "SGD", 0.05, "warmup_linear", 20, 0.0, 64, 3, 1.0, 123],
-        ["blobs", "3x16", "sigmoid", False, 0.0, True, "RAdam", 0.01, "step", 0, 0.01, 32, 3, 0.0, 1],
+        ["sine", "2x32", "tanh", False, 0.0, False, "Adam", 0.01, "cosine", 10, 0.0, 16, 10, 0.0, 0, "mlp"],
+        ["seed_binary", "64, 32", "relu", True, 0.2, False, "SGD", 0.05, "warmup_linear", 20, 0.0, 64, 3, 1.0, 123,
+         "mlp"],
+        ["blobs", "3x16", "sigmoid", False, 0.0, True, "RAdam", 0.01, "step", 0, 0.01, 32, 3, 0.0, 1, "mlp"],
     ], bad=[
         (["moons", "16, 0", *_D[2:]], "width 0"),
         ([*_D[:7], 1000.0, *_D[8:]], "learning rate 1000"),
         ([*_D[:12], 100000, *_D[13:]], "epochs 100000"),
         (["moons", "16, abc", *_D[2:]], "is not a width"),
         ([*_D[:8], "cosine", 100000, *_D[10:]], "warm-up steps 100000"),
+        ([*_D[:15], "lenet5"], "needs image data"),
     ]),
     Endpoint("train_stop", examples=[[]]),
     Endpoint("train_clear_runs", examples=[[]]),

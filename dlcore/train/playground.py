@@ -23,9 +23,15 @@ from torch import nn
 from dlcore.train.loop import MAX_EPOCHS, TrainConfig, Trainer, seed_everything
 from dlcore.train.schedules import ScheduleConfig
 
-__all__ = ["PlaygroundSpec", "Playground", "PLAYGROUND_DATA", "PRESETS", "parse_hidden",
+__all__ = ["PlaygroundSpec", "Playground", "PLAYGROUND_DATA", "ARCHITECTURES", "PRESETS", "parse_hidden",
            "load_playground_data", "build_playground", "MAX_LAYERS", "MAX_TRAIN_STEPS"]
 
+#: architecture value -> label shown in the dropdown (CNNs need image data).
+ARCHITECTURES: dict[str, str] = {
+    "mlp": "MLP (hidden widths, activation, BatchNorm, Dropout, residual below)",
+    "lenet5": "LeNet-5 CNN (images only; uses the activation)",
+    "small_cnn": "Small CNN, 2 conv blocks + BatchNorm (images only; uses Dropout)",
+}
 #: dataset value -> label shown in the dropdown.
 PLAYGROUND_DATA: dict[str, str] = {
     "moons": "2-D moons (decision boundary)",
@@ -91,6 +97,7 @@ class PlaygroundSpec:
     epochs: int = 30
     clip_grad_norm: float = 0.0
     seed: int = 0
+    architecture: str = "mlp"
 
     def label(self) -> str:
         """Short description for run comparisons, e.g. ``"Adam lr=0.01 16,16 relu"``."""
@@ -98,6 +105,8 @@ class PlaygroundSpec:
                                          (f"+drop{self.dropout:g}", self.dropout > 0)) if on)
         sched = "" if self.schedule == "constant" and not self.warmup_steps else \
             f" {self.schedule}" + (f" wu{self.warmup_steps}" if self.warmup_steps else "")
+        if self.architecture != "mlp":
+            return f"{self.optimizer} lr={self.lr:g}{sched} {self.architecture}"
         return f"{self.optimizer} lr={self.lr:g}{sched} [{self.hidden}] {self.activation}{extras}"
 
 
@@ -133,8 +142,6 @@ def build_playground(spec: PlaygroundSpec) -> Playground:
     Raises:
         ValueError: for any setting out of range (the message names it and the rule).
     """
-    from dlcore.models import build_mlp
-
     hidden = parse_hidden(spec.hidden)
     if not 1 <= int(spec.epochs) <= MAX_EPOCHS:
         raise ValueError(f"epochs {spec.epochs} is outside 1..{MAX_EPOCHS}")
@@ -148,9 +155,7 @@ def build_playground(spec: PlaygroundSpec) -> Playground:
         raise ValueError(f"{spec.epochs} epochs × {steps // int(spec.epochs)} batches = {steps} steps exceed the "
                          f"playground's cap of {MAX_TRAIN_STEPS}; use fewer epochs or a larger batch size")
     seed_everything(int(spec.seed))
-    model = build_mlp(in_features=split.in_features, out_features=split.out_features, hidden=hidden,
-                      activation=spec.activation, batchnorm=bool(spec.batchnorm), dropout=float(spec.dropout),
-                      residual=bool(spec.residual))  # logits out: the loss applies sigmoid/softmax
+    model = _build_model(spec, split, hidden)
     config = TrainConfig(task=split.task, optimizer=spec.optimizer, lr=float(spec.lr),
                          weight_decay=float(spec.weight_decay), batch_size=bs, epochs=int(spec.epochs),
                          schedule=ScheduleConfig(spec.schedule, int(spec.warmup_steps)),  # type: ignore[arg-type]
@@ -158,6 +163,26 @@ def build_playground(spec: PlaygroundSpec) -> Playground:
                          num_threads=1)  # small MLPs: 1 thread beats 2 on a shared CPU
     trainer = Trainer(model, (split.x_train, split.y_train), (split.x_test, split.y_test), config)
     return Playground(spec, split, model, trainer)
+
+
+def _build_model(spec: PlaygroundSpec, split: Any, hidden: tuple[int, ...]) -> nn.Module:
+    """The MLP (logits out: the loss applies sigmoid/softmax) or a CNN for image data."""
+    from dlcore.models import build_mlp, build_model
+
+    if spec.architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture {spec.architecture!r} is not one of {list(ARCHITECTURES)}")
+    if spec.architecture == "mlp":
+        return build_mlp(in_features=split.in_features, out_features=split.out_features, hidden=hidden,
+                         activation=spec.activation, batchnorm=bool(spec.batchnorm), dropout=float(spec.dropout),
+                         residual=bool(spec.residual))
+    if len(split.feature_shape) != 3:
+        raise ValueError(f"architecture {spec.architecture!r} needs image data; {spec.dataset!r} has examples of "
+                         f"shape {split.feature_shape}: pick Fashion-MNIST or the MLP")
+    x = split.x_train
+    norm = {"mean": float(x.mean()), "std": float(x.std())}  # standardise pixels inside the model
+    if spec.architecture == "lenet5":
+        return build_model("lenet5", split.feature_shape, split.out_features, activation=spec.activation, **norm)
+    return build_model("small_cnn", split.feature_shape, split.out_features, dropout=float(spec.dropout), **norm)
 
 
 def _preset(**kw: Any) -> PlaygroundSpec:
@@ -186,6 +211,8 @@ PRESETS: dict[str, PlaygroundSpec] = {
     "Warm-up (§2.2.1): Adam with the seed's linear warm-up + decay": _preset(
         dataset="spirals", hidden="3x64", optimizer="Adam", lr=0.01, schedule="warmup_linear",
         warmup_steps=100, epochs=80),
+    "Fashion-MNIST: LeNet-5 CNN, Adam, 3 epochs": _preset(
+        dataset="fashion_mnist", architecture="lenet5", optimizer="Adam", lr=0.002, batch_size=64, epochs=3),
     "Regression: sine curve with a tanh MLP": _preset(
         dataset="sine", hidden="2x32", activation="tanh", optimizer="Adam", lr=0.01, batch_size=16, epochs=150),
 }

@@ -50,7 +50,7 @@ def test_regression_and_images_views():
 
 
 def test_diverging_run_stops_and_says_so():
-    args = ["sine", "3x64", "relu", False, 0.0, False, "SGD", 9.0, "constant", 0, 0.0, 16, 50, 0.0, 0]
+    args = ["sine", "3x64", "relu", False, 0.0, False, "SGD", 9.0, "constant", 0, 0.0, 16, 50, 0.0, 0, "mlp"]
     last = _run(args)[-1]
     assert "diverged" in last[0].lower() and "learning rate" in last[0]
     assert last[-1][0]["status"] == "diverged"

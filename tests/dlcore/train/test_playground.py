@@ -85,3 +85,16 @@ def test_every_data_set_trains_one_epoch(name):
 def test_bad_spec(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         build_playground(dataclasses.replace(PlaygroundSpec(), **kwargs))
+
+
+def test_cnns_on_images():
+    pg = build_playground(PlaygroundSpec(dataset="fashion_mnist", architecture="lenet5", epochs=1, batch_size=256))
+    assert pg.trainer.history.layer_names[0] == "1: Conv2d 1→6"
+    h = pg.trainer.fit()
+    assert h.status == "finished" and h.epochs[-1].val_acc > 0.3  # 10 classes: chance is 0.1
+    small = build_playground(PlaygroundSpec(dataset="fashion_mnist", architecture="small_cnn", dropout=0.3))
+    assert small.model(small.split.x_test[:2]).shape == (2, 10)
+    with pytest.raises(ValueError, match="needs image data"):
+        build_playground(PlaygroundSpec(dataset="moons", architecture="small_cnn"))
+    with pytest.raises(ValueError, match="architecture 'vgg'"):
+        build_playground(PlaygroundSpec(dataset="fashion_mnist", architecture="vgg"))
