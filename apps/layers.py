@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from apps.common import LIGHT, Endpoint, SeedRef, guard
-from dlcore.calculators.layers import LAYER_NAMES, analyze, layer_signature
+from dlcore.calculators.layers import LAYER_NAMES, analyze, check_with_torch, layer_signature
 from dlcore.calculators.separable import compare_separable
 from dlcore.calculators.spec import fmt_shape
 from dlcore.calculators.stack import PRESETS, analyze_stack
@@ -84,6 +84,16 @@ def report_md(layer: str, shape: str) -> str:
 def shape_report(layer: str, shape: str) -> str:
     """Output shape (substituted formulas), params and MACs of one layer."""
     return report_md(layer, shape)
+
+
+@guard
+def torch_check(layer: str, shape: str) -> str:
+    """The real torch layer, built on the meta device, gives the same shape(s) and parameter count."""
+    try:
+        ok, msg = check_with_torch(layer, shape)
+    except ValueError:
+        return ""  # the report already shows the message
+    return f"✔ {msg}" if ok else f"✘ **mismatch** — {msg} (please report this)"
 
 
 @guard
@@ -197,11 +207,15 @@ def _single_tab() -> None:
         shape = gr.Textbox(DEFAULT_SHAPE, label="input shape (attention: (query), (key), (value); Transformer: (src), (tgt))",
                            scale=2)
     btn = gr.Button("Calculate", variant="primary", elem_id=RUN_BUTTON)
+    check = gr.Markdown(torch_check(DEFAULT_LAYER, DEFAULT_SHAPE))
     out = gr.Markdown(report_md(DEFAULT_LAYER, DEFAULT_SHAPE))
-    btn.click(shape_report, [layer, shape], out, api_name="layers_shape", **LIGHT)
+    btn.click(shape_report, [layer, shape], out, api_name="layers_shape", **LIGHT).then(
+        torch_check, [layer, shape], check, api_name="layers_torch_check", **LIGHT)
     for i, comp in enumerate((layer, shape)):
         comp.change(_live(shape_report), [layer, shape], out, api_name=f"layers_shape_live_{i}",
-                    api_visibility="undocumented", **LIGHT)
+                    api_visibility="undocumented", **LIGHT).then(
+            torch_check, [layer, shape], check, api_name=f"layers_torch_check_live_{i}",
+            api_visibility="undocumented", **LIGHT)
     pick.change(pick_template, pick, [layer, shape, sig, out], api_name="layers_template", **LIGHT)
     gr.Examples([["LSTM(10, 20, num_layers=2)", "(5, 3, 10)"],
                  ["LSTM(1, 64, batch_first=True)", "(32, 20, 1)"],
@@ -296,6 +310,7 @@ ENDPOINTS = [
              bad=[(["ReLU()", "(1, -1)"], "must be at least 1"),
                   (["", "(1, 1, 28, 28)"], "empty"),
                   (["ReLU()\n" * 101, "(1, 2)"], "the limit is 100")]),
+    Endpoint("layers_torch_check", examples=[[DEFAULT_LAYER, DEFAULT_SHAPE], ["GRU(10, 20, batch_first=True)", "(3, 5, 10)"]]),
     Endpoint("layers_separable", examples=[[2, 4, 3, 3, 5, 5, 1, 0, False]],
              bad=[([0, 4, 3, 3, 5, 5, 1, 0, False], "C_in")]),
 ]

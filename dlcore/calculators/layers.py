@@ -24,7 +24,7 @@ from dlcore.calculators import basic, conv, recurrent  # noqa: F401 - fill the r
 from dlcore.calculators.spec import (REGISTRY, LayerReport, call_text, normalize_args, parse_call,
                                      parse_shapes)
 
-__all__ = ["LAYER_NAMES", "FAMILIES", "analyze", "build_torch", "layer_signature", "LayerReport"]
+__all__ = ["LAYER_NAMES", "FAMILIES", "analyze", "build_torch", "check_with_torch", "layer_signature", "LayerReport"]
 
 #: Every layer the calculator knows, in the order the UI lists them.
 LAYER_NAMES: list[str] = basic.BASIC_LAYERS[:7] + conv.CONV_LAYERS + basic.BASIC_LAYERS[7:] + recurrent.RECURRENT_LAYERS
@@ -85,4 +85,41 @@ def build_torch(layer: str | tuple[str, Sequence[Any], dict[str, Any]], device: 
         kwargs.pop("proj_size")
     if name == "LayerNorm" and not a["bias"]:
         kwargs["bias"] = False
-    return getattr(nn, name)(**kwargs).to(device)
+    import torch
+
+    with torch.device(device):  # built directly on the device: a meta Transformer costs no memory
+        return getattr(nn, name)(**kwargs)
+
+
+def check_with_torch(layer: str, input_shape: str | Sequence[int] | Sequence[Sequence[int]]) -> tuple[bool, str]:
+    """Build the real ``torch.nn`` layer on the ``meta`` device (no memory, no arithmetic), run it
+    on meta tensors of the input shape(s), and compare output shape(s) and parameter count with
+    :func:`analyze`. Returns ``(agrees, one-line message)``; never raises for torch's own errors."""
+    import warnings
+
+    import torch
+
+    rep = analyze(layer, input_shape)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = build_torch(layer, device="meta").eval()
+            dtype = torch.long if rep.kind == "Embedding" else torch.float32
+            xs = [torch.empty(s, device="meta", dtype=dtype) for s in rep.input_shapes]
+            if rep.kind == "MultiheadAttention" and len(xs) == 1:
+                xs = xs * 3
+            if rep.kind == "Transformer" and len(xs) == 1:
+                xs = xs * 2
+            out = m(*xs)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return False, f"torch raised {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    main = out[0] if isinstance(out, tuple) else out
+    got = {"output": tuple(main.shape), "params": sum(p.numel() for p in m.parameters())}
+    want = {"output": rep.output_shape, "params": rep.params}
+    if isinstance(out, tuple) and "h_n" in rep.extra:
+        h = out[1][0] if isinstance(out[1], tuple) else out[1]
+        got["h_n"], want["h_n"] = tuple(h.shape), rep.extra["h_n"]
+    if got != want:
+        return False, f"torch gives {got}, the calculator {want}"
+    return True, f"torch {torch.__version__.split('+')[0]} agrees: nn.{rep.call} → " + ", ".join(
+        f"{k} {v}" for k, v in got.items())

@@ -10,7 +10,7 @@ from dlcore.calculators.layers import LAYER_NAMES
 from dlcore.calculators.worked import SEED_EXAMPLES
 
 HANDLERS = {"layers_shape": tab.shape_report, "layers_worked": tab.worked, "layers_stack": tab.stack,
-            "layers_separable": tab.separable}
+            "layers_separable": tab.separable, "layers_torch_check": tab.torch_check}
 
 
 def test_contract_and_default_equals_initial_values() -> None:
@@ -41,9 +41,14 @@ def test_endpoint_examples_and_bad_inputs(ep) -> None:
 
 
 @pytest.mark.parametrize("name", LAYER_NAMES)
-def test_every_template_renders(name: str) -> None:
+def test_every_template_renders_and_torch_agrees(name: str) -> None:
     call, shape, sig, md = tab.pick_template(name)
     assert md.startswith("### `") and "Parameters" in md and name in sig
+    assert tab.torch_check(call, shape).startswith("✔ torch"), tab.torch_check(call, shape)
+
+
+def test_torch_check_is_silent_on_bad_input() -> None:
+    assert tab.torch_check("Linear(3, 4)", "(2, -5)") == ""
 
 
 @pytest.mark.parametrize("ex", SEED_EXAMPLES, ids=[e.label for e in SEED_EXAMPLES])
