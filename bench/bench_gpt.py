@@ -47,6 +47,7 @@ def phase(kind: str) -> None:
     from dlcore.nlp.decoding import DecodeConfig, stream_generate
 
     t_import = time.perf_counter() - t0
+    rss_import = peak_rss_mb()
     t1, c1 = time.perf_counter(), time.process_time()
     model, tok = get_causal_lm("smollm2")
     t_load, c_load = time.perf_counter() - t1, time.process_time() - c1
@@ -92,7 +93,8 @@ def phase(kind: str) -> None:
     res = beam_search(model, tok, ids, DecodeConfig(strategy="beam", num_beams=3, max_new_tokens=16))
     emit("gpt_beam3_16tok_s", time.perf_counter() - t5, "s", threads=1, best=res.texts[0][:40])
     torch.set_num_threads(default_threads)
-    emit("gpt_peak_rss_mb", peak_rss_mb(), "MiB", note="this process with SmolLM2 loaded and decoding "
+    emit("gpt_peak_rss_mb", peak_rss_mb(), "MiB", rss_after_imports_mb=round(rss_import),
+         note="this process with SmolLM2 loaded and decoding "
          "(the encoder's figure comes from bench_bert; the lead combines)")
 
 

@@ -220,11 +220,10 @@ def stream_generate(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", id
     for i in range(int(cfg.max_new_tokens)):
         raw = out.logits[:, -1, :].float()  # (1, V)
         z = _processed(raw, ids, cfg)  # 2. reshape the logits
-        if cfg.strategy == "sample":  # 3. pick
-            probs = z.softmax(-1)
+        probs = z.softmax(-1)  # (1, V) the distribution actually used
+        if cfg.strategy == "sample":  # 3. pick: a draw, or the argmax
             nxt = torch.multinomial(probs, 1, generator=gen)  # (1, 1)
         else:
-            probs = z.softmax(-1)
             nxt = z.argmax(-1, keepdim=True)  # (1, 1)
         t = int(nxt)
         new.append(t)
