@@ -28,20 +28,19 @@ Losses: ``multiclass`` → ``CrossEntropyLoss`` on logits (softmax inside, §dl_
 
 from __future__ import annotations
 
-import contextlib
 import math
-import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
+from dlcore.train.history import Callback, EpochLog, History, Status, StepLog
 from dlcore.train.metrics import TaskName, accuracy, grad_norms, layer_names
 from dlcore.train.optim import OptimizerName, make_optimizer
+from dlcore.train.runtime import default_device, seed_everything, torch_threads
 from dlcore.train.schedules import ScheduleConfig, make_scheduler
 
 __all__ = ["TrainConfig", "StepLog", "EpochLog", "History", "Callback", "Trainer", "fit", "predict",
@@ -49,47 +48,7 @@ __all__ = ["TrainConfig", "StepLog", "EpochLog", "History", "Callback", "Trainer
 
 #: Hard cap on epochs for one run (the playground is for seconds-to-minutes runs).
 MAX_EPOCHS = 500
-Status = Literal["running", "finished", "stopped", "diverged"]
 _ADVICE = "Lower the learning rate, add warm-up or gradient clipping (seed 000 §2.2.1)."
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA) so a run is reproducible."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-
-
-_THREADS_LOCK = threading.Lock()
-_THREADS_USERS = 0
-_THREADS_SAVED = 0
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Temporarily run torch with ``n`` intra-op threads (process-wide; restored when the last
-    run that asked for it ends)."""
-    global _THREADS_USERS, _THREADS_SAVED
-    if n <= 0:
-        yield
-        return
-    with _THREADS_LOCK:
-        if _THREADS_USERS == 0:
-            _THREADS_SAVED = torch.get_num_threads()
-        _THREADS_USERS += 1
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        with _THREADS_LOCK:
-            _THREADS_USERS -= 1
-            if _THREADS_USERS == 0:
-                torch.set_num_threads(_THREADS_SAVED)
-
-
-def default_device() -> torch.device:
-    """CUDA when present, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def make_loss(task: TaskName) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -148,56 +107,6 @@ class TrainConfig:
             raise ValueError(f"batch size {self.batch_size} must be ≥ 1")
         if not math.isfinite(self.clip_grad_norm) or self.clip_grad_norm < 0:
             raise ValueError(f"gradient clipping norm {self.clip_grad_norm:g} must be ≥ 0 (0 = off)")
-
-
-@dataclass
-class StepLog:
-    """What happened at one optimizer step."""
-
-    epoch: int                 # 1-based
-    step: int                  # global optimizer step, 1-based
-    loss: float
-    lr: float                  # learning rate used for this step
-    grad_norms: torch.Tensor   # (n_layers,) per-layer weight-gradient L2 norms (before clipping)
-    epoch_log: "EpochLog | None" = None   # set on the last step of an epoch
-
-
-@dataclass
-class EpochLog:
-    """Per-epoch metrics (train ones are running means over the epoch's batches, like the seed)."""
-
-    epoch: int
-    train_loss: float
-    train_acc: float           # NaN for regression
-    val_loss: float            # NaN without validation data
-    val_acc: float
-    lr: float                  # learning rate at the epoch's last step
-    grad_norms: torch.Tensor   # (n_layers,) mean per-layer gradient norm over the epoch
-    seconds: float
-
-
-@dataclass
-class History:
-    """The run so far: per-step and per-epoch logs and the verdict."""
-
-    layer_names: list[str]
-    total_steps: int
-    epochs: list[EpochLog] = field(default_factory=list)
-    step_loss: list[float] = field(default_factory=list)
-    step_lr: list[float] = field(default_factory=list)
-    status: Status = "running"
-    message: str = ""
-
-    def series(self, key: str) -> list[float]:
-        """One per-epoch metric as a list, e.g. ``series("val_acc")``."""
-        return [getattr(e, key) for e in self.epochs]
-
-
-class Callback(Protocol):
-    """Hooks the loop calls. Return ``True`` or ``"stop"`` to stop the run (status "stopped")."""
-
-    def on_step(self, trainer: "Trainer", log: StepLog) -> Any: ...
-    def on_epoch_end(self, trainer: "Trainer", log: EpochLog) -> Any: ...
 
 
 Data = tuple[torch.Tensor, torch.Tensor] | Iterable[tuple[torch.Tensor, torch.Tensor]]
@@ -285,7 +194,7 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------------
     def steps(self) -> Iterator[StepLog]:
         """Run training, yielding a :class:`StepLog` after every optimizer step."""
-        with _torch_threads(self.config.num_threads):
+        with torch_threads(self.config.num_threads):
             yield from self._steps()
 
     def _steps(self) -> Iterator[StepLog]:
