@@ -115,6 +115,7 @@ def grad_norm_plot(layer_names: Sequence[str], per_epoch: torch.Tensor | np.ndar
     for i, name in enumerate(layer_names):
         ax_line.plot(ep, np.maximum(g[:, i], 1e-30), color=colors[i], label=name, marker="." if len(ep) < 3 else None)
     ax_line.set_yscale("log")
+    ax_line.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_line.set(title="per-layer gradient norm over training", xlabel="epoch")
     if len(layer_names) <= 12:
         ax_line.legend(fontsize=6, loc="best")
