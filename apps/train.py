@@ -200,6 +200,9 @@ def train(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: 
                 cost = time.perf_counter() - now
                 last = time.perf_counter()
                 yield out
+            elif log.epoch_log is None and now - last >= 1.0:  # long epoch: progress text only
+                last = now
+                yield (_status(pg, h, now - t0, params) + f"  \nstep loss {log.loss:.4f}", *[gr.skip()] * 7)
     finally:
         with _STOP_LOCK:
             if _STOP.get(key) is stop:

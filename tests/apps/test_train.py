@@ -80,3 +80,20 @@ def test_build_creates_the_tab():
         tab.build()
     fns = {d.api_name for d in demo.fns.values()} if isinstance(demo.fns, dict) else {d.api_name for d in demo.fns}
     assert {"train", "train_stop", "train_clear_runs"} <= fns
+
+
+def test_long_epochs_stream_progress_text(monkeypatch):
+    monkeypatch.setattr(tab.time, "perf_counter", _Clock())  # every reading is 0.6 s later
+    args = tab._spec_args(PlaygroundSpec(epochs=1, batch_size=4))  # 75 steps in one epoch
+    frames = _run(args)
+    texts = [f for f in frames if "step loss" in f[0]]
+    assert texts and all(isinstance(v, type(gr.skip())) or v == gr.skip() for f in texts for v in f[1:])
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        self.t += 0.6
+        return self.t
