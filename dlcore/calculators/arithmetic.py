@@ -139,6 +139,15 @@ def _unravel(i: int, shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(reversed(idx))
 
 
+def _tuple(kind: str, name: str, v: int | Sequence[int], n: int) -> tuple[int, ...]:
+    """``3 -> (3,)*n``; a tuple must have exactly ``n`` entries (one per spatial dim)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"{kind}: {name} {tuple(v)} needs {n} number(s), one per spatial dim, got {len(v)}")
+        return tuple(int(x) for x in v)
+    return (int(v),) * n
+
+
 def _prep(kind: str, x: torch.Tensor, n: int) -> tuple[torch.Tensor, bool]:
     if x.ndim == n + 1:
         return x.unsqueeze(0), False
@@ -160,8 +169,7 @@ def worked_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
         raise ValueError(f"weight must be 3-D (C_out, C_in/groups, k) for Conv1d or 4-D for Conv2d, got "
                          f"shape {tuple(weight.shape)}")
     kind = f"Conv{n}d"
-    tup = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (int(v),) * n  # noqa: E731
-    s, p, d = tup(stride), tup(padding), tup(dilation)
+    s, p, d = (_tuple(kind, nm, v, n) for nm, v in (("stride", stride), ("padding", padding), ("dilation", dilation)))
     xb, batched = _prep(kind, x, n)
     N, C, *sp = xb.shape
     cout, cpg, *k = weight.shape
@@ -245,9 +253,9 @@ def worked_pool(x: torch.Tensor, mode: Literal["max", "avg"], kernel_size: int |
     from dlcore.calculators.spec import pool_out_len
 
     kind = f"{'Max' if mode == 'max' else 'Avg'}Pool{dims}d"
-    tup = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (int(v),) * dims  # noqa: E731
-    k = tup(kernel_size)
-    s, p, d = tup(stride if stride is not None else k), tup(padding), tup(dilation)
+    k = _tuple(kind, "kernel_size", kernel_size, dims)
+    s, p, d = (_tuple(kind, nm, v, dims) for nm, v in (("stride", stride if stride is not None else k),
+                                                          ("padding", padding), ("dilation", dilation)))
     if mode == "avg" and any(v != 1 for v in d):
         raise ValueError("AvgPool has no dilation; use dilation=1")
     xb, batched = _prep(kind, x, dims)

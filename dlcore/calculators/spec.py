@@ -150,6 +150,8 @@ def parse_call(text: str) -> tuple[str, list[Any], dict[str, Any]]:
 
 
 def _check_int(layer: str, p: Param, v: Any, label: str) -> int:
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"{layer}: {label} must be a whole number, got {v!r}")
     if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and v != int(v)):
         raise ValueError(f"{layer}: {label} must be a whole number, got {v!r}")
     v = int(v)

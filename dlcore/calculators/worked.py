@@ -48,7 +48,36 @@ def parse_options(kind: str, text: str) -> dict[str, Any]:
     for k in kwargs:
         if k not in allowed:
             raise ValueError(f"{kind} has no option {k!r}; allowed: {', '.join(allowed) or 'none'}")
-    return kwargs
+    return {k: _check_option(kind, k, v) for k, v in kwargs.items()}
+
+
+# option -> (kind, minimum); "ints" accepts an int or a tuple of ints
+_OPTION_RULES: dict[str, tuple[str, float]] = {
+    "stride": ("ints", 1), "padding": ("ints", 0), "dilation": ("ints", 1), "kernel_size": ("ints", 1),
+    "groups": ("int", 1), "normalized_dims": ("int", 1), "start_dim": ("int", -6), "end_dim": ("int", -6),
+    "ceil_mode": ("bool", 0), "count_include_pad": ("bool", 0), "eps": ("float", 0.0),
+}
+
+
+def _check_option(kind: str, name: str, v: Any) -> Any:
+    rule, lo = _OPTION_RULES[name]
+    if rule == "bool":
+        if not isinstance(v, bool):
+            raise ValueError(f"{kind}: {name} must be True or False, got {v!r}")
+        return v
+    if rule == "float":
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            raise ValueError(f"{kind}: {name} must be a number between 0 and 1, got {v!r}")
+        return float(v)
+    items = list(v) if rule == "ints" and isinstance(v, (list, tuple)) else [v]
+    if not 1 <= len(items) <= 2:
+        raise ValueError(f"{kind}: {name} must be a whole number or a pair, got {v!r}")
+    for x in items:
+        if isinstance(x, bool) or not isinstance(x, int):
+            raise ValueError(f"{kind}: {name} must be a whole number, got {x!r}")
+        if not lo <= x <= 1000:
+            raise ValueError(f"{kind}: {name} = {x} must be between {lo:g} and 1000")
+    return tuple(items) if isinstance(v, (list, tuple)) else v
 
 
 def _opt_tensor(text: str | None, name: str) -> torch.Tensor | None:

@@ -87,3 +87,46 @@ def test_picking_a_worked_layer_fills_a_working_example(kind: str) -> None:
     x, w, b, opts, el = tab.pick_worked(kind)
     md, _ = tab.worked(kind, x, w, b, opts, el)
     assert md.startswith("### ") and "`#0` y[" in md
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_junk = st.one_of(st.text(max_size=40), st.sampled_from([
+    "1e999", "-1", "None", "(1, 2, 3)", "[[1, 2], [3, 4]]", "stride=0", "stride=1e999", "padding='x'",
+    "kernel_size=(1, 2, 3)", "groups=-2", "ceil_mode=1", "eps=-1", "Conv2d(1e999, 2, 3)", "Linear(3, 4)",
+    "LSTM(2, 3)", "(1, 1, 5, 5)", "((1, 2), (3,))", "[[[[1, 2], [3, 4]]]]", "Select(dim=9, index=0)", "stride=(1,)", "kernel_size=(2,)", "kernel_size=(2, 2)",
+    "stride=(1, 1)", "dilation=(1, 2)", "start_dim=5", "normalized_dims=4"]))
+
+
+@settings(max_examples=int(__import__("os").environ.get("DL_LAB_HYPOTHESIS_EXAMPLES", "150")), deadline=None)
+@given(kind=st.sampled_from(list(tab.WORKED_KINDS)), a=_junk, b=_junk, c=_junk, d=_junk, e=st.integers(-3, 5))
+def test_junk_input_never_gives_an_internal_error(kind, a, b, c, d, e) -> None:
+    calls = [lambda: tab.shape_report(a, b), lambda: tab.worked(kind, a, b, c, d, e), lambda: tab.stack(a, b),
+             lambda: tab.stack(a + "\n" + c, d)]
+    for call in calls:
+        try:
+            call()
+        except gr.Error as err:
+            assert not isinstance(err, tab_common.InternalError), err.message
+            assert "Internal error" not in str(err.message), err.message
+
+
+import apps.common as tab_common  # noqa: E402
+
+
+_OPTION_JUNK = ["stride=0", "stride=1e999", "stride='a'", "padding=-1", "padding=(1,)", "stride=(1,)", "stride=(1, 1)",
+                "kernel_size=(2,)", "kernel_size=(2, 2)", "kernel_size=99", "dilation=(1, 2)", "groups=2",
+                "groups=True", "ceil_mode=1", "ceil_mode=True", "count_include_pad=False", "eps=-1", "eps=0.5",
+                "start_dim=5", "end_dim=-9", "normalized_dims=4", "normalized_dims=2", "colour=1", "1, 2", "=", "stride"]
+
+
+@pytest.mark.parametrize("kind", list(tab.WORKED_KINDS))
+def test_option_junk_on_every_worked_layer_is_a_clear_message(kind: str) -> None:
+    x, w, b, opts, _ = tab.pick_worked(kind)
+    base = (opts + ", ") if opts else ""
+    for junk in _OPTION_JUNK:
+        try:
+            tab.worked(kind, x, w, b, base + junk, 0)
+        except gr.Error as err:
+            assert not isinstance(err, tab_common.InternalError), (kind, junk, err.message)
