@@ -78,7 +78,10 @@ class TrainConfig:
         epochs: passes over the training set, 1..:data:`MAX_EPOCHS`. Default 20.
         schedule: learning-rate schedule (:class:`ScheduleConfig`). Default constant.
         clip_grad_norm: rescale gradients so their global L2 norm is ≤ this (0 = off). Default 0.
-        seed: seeds shuffling and dropout. Default 0.
+        seed: an int makes the run own its randomness: ``torch.manual_seed(seed)`` (dropout)
+            and a private shuffling generator seeded with it. None = continue the caller's
+            global RNG stream and shuffle exactly as ``DataLoader(shuffle=True)`` does, so the
+            loop repeats the seed notes' plain loop step for step. Default None.
         device: ``"cpu"``/``"cuda"``; None = CUDA when present. Default None.
         eval_batch_size: batch size for evaluation. Default 4096.
         num_threads: torch intra-op threads while this run trains (0 = leave torch's setting).
@@ -93,7 +96,7 @@ class TrainConfig:
     epochs: int = 20
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     clip_grad_norm: float = 0.0
-    seed: int = 0
+    seed: int | None = None
     device: str | None = None
     eval_batch_size: int = 4096
     num_threads: int = 0
@@ -132,7 +135,9 @@ class Trainer:
     e.g. a ``DataLoader``), evaluating on ``val`` after every epoch.
 
     Seed the global RNG (:func:`seed_everything`) *before* building the model for a
-    reproducible initialisation; the trainer seeds shuffling and dropout from ``config.seed``.
+    reproducible run. Shuffling draws from torch's global RNG exactly as
+    ``DataLoader(shuffle=True)`` does, so with the same seed, model and data the loop takes the
+    same steps as the seed's code (tested against it).
     """
 
     def __init__(self, model: nn.Module, train: Data, val: tuple[torch.Tensor, torch.Tensor] | None = None,
@@ -173,13 +178,20 @@ class Trainer:
         except TypeError:
             raise ValueError("train data must be a (X, y) tensor pair or a sized iterable such as a DataLoader")
 
-    def _batches(self, gen: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def _batches(self, gen: torch.Generator | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if not self._is_tensor_pair():
             yield from self.train_data  # type: ignore[misc]
             return
         x, y = self.train_data  # type: ignore[misc]
         bs = int(self.config.batch_size)
-        perm = torch.randperm(len(x), generator=gen)  # shuffle=True
+        if gen is None:
+            # shuffle=True exactly as DataLoader does it, drawing from torch's global RNG: each
+            # epoch's iterator first draws a worker base seed, then RandomSampler draws the
+            # seed of a fresh generator and takes one permutation
+            torch.empty((), dtype=torch.int64).random_()  # DataLoader iterator's _base_seed
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+            gen = torch.Generator().manual_seed(seed)
+        perm = torch.randperm(len(x), generator=gen)  # (N,)
         for i in range(self.steps_per_epoch):
             idx = perm[i * bs:(i + 1) * bs]
             yield x[idx], y[idx]
@@ -199,8 +211,10 @@ class Trainer:
 
     def _steps(self) -> Iterator[StepLog]:
         cfg, h = self.config, self.history
-        torch.manual_seed(cfg.seed)                    # dropout masks
-        gen = torch.Generator().manual_seed(cfg.seed)  # shuffling
+        gen: torch.Generator | None = None
+        if cfg.seed is not None:
+            torch.manual_seed(cfg.seed)                    # dropout masks
+            gen = torch.Generator().manual_seed(cfg.seed)  # shuffling
         step = 0
         for epoch in range(1, int(cfg.epochs) + 1):
             t0 = time.perf_counter()

@@ -79,7 +79,7 @@ def accuracy(output: torch.Tensor, target: torch.Tensor, task: TaskName) -> floa
     if task == "regression":
         return float("nan")
     pred = predict_labels(output, task)
-    return (pred == target.reshape(-1).long()).float().mean().item()
+    return (pred == target.reshape(-1).long()).sum().item() / max(1, pred.numel())
 
 
 def confusion_matrix(pred: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -159,7 +159,7 @@ def build_playground(spec: PlaygroundSpec) -> Playground:
     config = TrainConfig(task=split.task, optimizer=spec.optimizer, lr=float(spec.lr),
                          weight_decay=float(spec.weight_decay), batch_size=bs, epochs=int(spec.epochs),
                          schedule=ScheduleConfig(spec.schedule, int(spec.warmup_steps)),  # type: ignore[arg-type]
-                         clip_grad_norm=float(spec.clip_grad_norm), seed=int(spec.seed),
+                         clip_grad_norm=float(spec.clip_grad_norm),  # seeded above, before the model
                          num_threads=1)  # small MLPs: 1 thread beats 2 on a shared CPU
     trainer = Trainer(model, (split.x_train, split.y_train), (split.x_test, split.y_test), config)
     return Playground(spec, split, model, trainer)
