@@ -42,6 +42,9 @@ so *Adam vs SGD* or *with vs without warm-up* is one click each.
 
 NOTES = """
 **What to look for**
+- The *Seed §dl_2_3* preset is the notes' experiment exactly: same data (`make_classification`, seeds 321/42),
+  same network and initial weights (`torch.manual_seed(123)`), same Adam(lr=0.05), same shuffling; the
+  loss at every step equals the notes' plain loop (checked in the tests).
 - *Vanishing gradients* (梯度消失, notes 000 §2.2.1): with the 10-layer sigmoid preset the gradient norm
   of the first layer is ~10⁻⁹ of the last one and the loss sits at ln 2 ≈ 0.693. ReLU + BatchNorm +
   residual connections keep every layer's gradient within one order of magnitude (§2.2.3).
