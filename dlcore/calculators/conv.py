@@ -186,7 +186,10 @@ def _adaptive(n: int) -> Any:
 
     def fn(a: dict[str, Any], shapes: list[tuple[int, ...]]) -> LayerReport:
         shape = shapes[0]
-        size = a["output_size"] or (None,) * n
+        if a["output_size"] is None:
+            raise ValueError(f"{kind}: output_size must be given; None alone is not allowed (a tuple such as "
+                             "(None, 7) keeps that input size)")
+        size = a["output_size"]
         # torch computes output_size 1 as a mean over the last n dims, for any input with >= n dims
         # (torch also accepts a 2-D input when output_size is the int 1, but not (1, 1); we always want >= 3-D)
         shortcut = n == 2 and all(x == 1 for x in size) and len(shape) >= n + 1

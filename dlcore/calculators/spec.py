@@ -166,8 +166,10 @@ def _check_int(layer: str, p: Param, v: Any, label: str) -> int:
 
 def _check(layer: str, p: Param, v: Any, n: int) -> Any:
     k = p.kind
-    if v is None and (k.endswith("_or_none") or p.default is None):
-        return None
+    if v is None:
+        if k.endswith("_or_none") or (p.default is None and not p.required):
+            return None
+        raise ValueError(f"{layer}: {p.name} must be given a value, got None")
     if k == "int" or k == "int_or_none":
         return _check_int(layer, p, v, p.name)
     if k in ("ints", "ints_or_none", "padding"):

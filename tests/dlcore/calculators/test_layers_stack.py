@@ -145,3 +145,29 @@ def test_bad_input_names_value_and_rule(layer, shape, fragment) -> None:
         with pytest.raises(ValueError) as err:
             analyze(layer, shape)
     assert fragment in str(err.value), str(err.value)
+
+
+# ---- fuzz: any argument values, any shapes -> a report or a ValueError, nothing else ------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dlcore.calculators.layers import LAYER_NAMES  # noqa: E402
+from dlcore.calculators.spec import REGISTRY  # noqa: E402
+
+_vals = st.one_of(st.integers(-3, 9), st.sampled_from([0, 10**8, 10**30, 1.5, 2.0, float("nan"), None, True, "same",
+                                                       "valid", "x", (), (2,), (2, 3), (2, 3, 4), (None, 2), (1.5, 2)]))
+
+
+@settings(max_examples=int(__import__("os").environ.get("DL_LAB_HYPOTHESIS_EXAMPLES", "300")), deadline=None)
+@given(name=st.sampled_from(LAYER_NAMES), data=st.data())
+def test_fuzz_analyze_raises_only_value_errors(name: str, data) -> None:
+    params = [p.name for p in REGISTRY[name].params] or ["inplace"]
+    args = data.draw(st.lists(_vals, max_size=3))
+    kw = data.draw(st.dictionaries(st.sampled_from(params), _vals, max_size=3))
+    shape = data.draw(st.one_of(st.lists(st.integers(1, 6), min_size=1, max_size=5).map(tuple),
+                                st.sampled_from(["(2, 3)", "((2, 3, 4), (2, 3, 4))", "()", "(0,)", "x"])))
+    call = f"{name}({', '.join([repr(a) for a in args] + [f'{k}={v!r}' for k, v in kw.items()])})"
+    try:
+        analyze(call.replace("nan", "float('nan')"), shape)
+    except ValueError:
+        pass
