@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import Any, Iterator
@@ -97,7 +98,7 @@ def _table_rows(tok_table: Any, chosen: int | None) -> list[list[Any]]:
 @guard
 def generate(model_name: str, prompt: str, mode: str, strategy: str, max_new: float, T: float, top_k: float,
              top_p: float, rep: float, beams: float, seed: float) -> Iterator[tuple[Any, ...]]:
-    """Stream a continuation; yields (text, table, beams, status, figure, steps, slider, exact prompt)."""
+    """Stream a continuation; yields (text, table, beams, status, figure, steps, slider, prompt, picks)."""
     from dlcore.nlp.decoding import iter_beam_search, stream_generate
     from dlcore.plotting.nlp_gpt import beam_history_plot, next_token_bars
 
@@ -105,7 +106,7 @@ def generate(model_name: str, prompt: str, mode: str, strategy: str, max_new: fl
     _check_text(prompt)
     note = _loading_note(model_name)
     if note:
-        yield "", [], [], note, None, [], gr.update(), ""
+        yield "", [], [], note, None, [], gr.update(), "", []
     model, tok = _lm(model_name)
     ids = _prompt_ids(tok, prompt, mode)
     seen = tok.decode(ids[0])  # the exact string the model reads (chat template included)
@@ -118,7 +119,7 @@ def generate(model_name: str, prompt: str, mode: str, strategy: str, max_new: fl
                     for i, (t, s) in enumerate(zip(snap.texts, snap.scores))]
             best = snap.texts[0] if snap.texts else snap.history[-1][0][0]
             status = f"Beam search, width {cfg.num_beams}: step {len(snap.history)} of at most {cfg.max_new_tokens}"
-            yield best, [], done + running, status, None, [], gr.update(), seen
+            yield best, [], done + running, status, None, [], gr.update(), seen, gr.skip()
         assert snap is not None
         rows = [[i + 1, t, round(s, 3), "finished: Σ log p / length"]
                 for i, (t, s) in enumerate(zip(snap.texts, snap.scores))]
@@ -126,7 +127,7 @@ def generate(model_name: str, prompt: str, mode: str, strategy: str, max_new: fl
         dt = time.perf_counter() - t0
         status = (f"Beam search, width {cfg.num_beams}: {len(snap.history)} steps in {dt:.1f} s. Finished beams are "
                   "ranked by Σ log p / length (transformers' length penalty 1.0); the plot shows the running beams.")
-        yield snap.texts[0], [], rows, status, fig, [], gr.update(interactive=False), seen
+        yield snap.texts[0], [], rows, status, fig, [], gr.update(interactive=False), seen, []
         return
     steps: list[dict[str, Any]] = []
     text = ""
@@ -142,12 +143,13 @@ def generate(model_name: str, prompt: str, mode: str, strategy: str, max_new: fl
                   f"{st.token!r} with p = {st.prob:.3g}")
         if cfg.strategy == "sample":
             status += f" · {st.table.kept} of {len(tok)} tokens survive the filters"
-        yield text, steps[-1]["rows"], [], status, None, gr.skip(), gr.skip(), seen
+        yield text, steps[-1]["rows"], [], status, None, gr.skip(), gr.skip(), seen, gr.skip()
     last = steps[-1]
     fig = next_token_bars(last["tokens"], last["p_before"], last["p_after"], chosen=last["chosen"],
                           title=f"Step {len(steps)}: next-token distribution")
     yield (text, last["rows"], [], status + " · done", fig, steps,
-           gr.update(minimum=1, maximum=max(len(steps), 2), value=len(steps), step=1, interactive=True), seen)
+           gr.update(minimum=1, maximum=max(len(steps), 2), value=len(steps), step=1, interactive=True), seen,
+           [(s["token"], round(min(-math.log2(max(s["prob"], 1e-12)) / 12.0, 1.0), 3)) for s in steps])
 
 
 @guard
@@ -352,6 +354,9 @@ def build() -> None:
                           open=False):
             seen = gr.Textbox(show_label=False, lines=4, interactive=False)
         out = gr.Textbox(label="Generated text (streamed token by token)", lines=4)
+        picked = gr.HighlightedText(label="Each generated token coloured by how unlikely it was when picked "
+                                    "(red = a low-probability pick, typical of hot sampling)",
+                                    show_legend=False, combine_adjacent=False)
         with gr.Row():
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Next-token table at the current step", wrap=True,
                                  column_widths=TABLE_WIDTHS)
@@ -361,7 +366,7 @@ def build() -> None:
             plot = gr.Plot(label="Distribution before / after the filters")
         steps_state = gr.State([])
         inputs = [model, prompt, mode, strategy, max_new, T, top_k, top_p, rep, beams, seed]
-        ev = run.click(generate, inputs, [out, table, beam_df, status, plot, steps_state, step_sl, seen],
+        ev = run.click(generate, inputs, [out, table, beam_df, status, plot, steps_state, step_sl, seen, picked],
                        api_name="gpt_generate", **HEAVY)
         stop.click(None, None, None, cancels=[ev], api_name="gpt_stop", queue=False)
         step_sl.release(inspect_step, [steps_state, step_sl], [table, plot], api_name="gpt_inspect_step", **LIGHT)

@@ -142,7 +142,9 @@ class NextTokenTable:
     """The top candidates for the next token at one step.
 
     ``p_before`` = softmax(z) of the raw logits; ``p_after`` = the distribution actually used
-    (repetition penalty, temperature, top-k, top-p applied). Shape: each tensor (top,).
+    (repetition penalty, temperature, top-k, top-p applied). ``ranks`` are 1-based ranks by
+    ``p_before``; a chosen token outside the top rows is appended with its true rank.
+    Shape: each tensor (rows,).
     """
 
     ids: torch.Tensor
@@ -151,13 +153,14 @@ class NextTokenTable:
     p_before: torch.Tensor
     p_after: torch.Tensor
     kept: int  # how many tokens of the vocabulary survive the filters
+    ranks: list[int] = field(default_factory=list)
 
     def rows(self, chosen: int | None = None) -> list[list[object]]:
         """Table rows: rank, token, logit, p before, p after, chosen marker."""
-        return [[i + 1, t, round(float(z), 3), round(float(a), 4), round(float(b), 4),
+        ranks = self.ranks or list(range(1, len(self.tokens) + 1))
+        return [[r, t, round(float(z), 3), round(float(a), 4), round(float(b), 4),
                  "◀" if chosen is not None and int(j) == chosen else ""]
-                for i, (j, t, z, a, b) in enumerate(zip(self.ids, self.tokens, self.logits,
-                                                        self.p_before, self.p_after))]
+                for r, j, t, z, a, b in zip(ranks, self.ids, self.tokens, self.logits, self.p_before, self.p_after)]
 
 
 def _processed(logits: torch.Tensor, ids: torch.Tensor, cfg: DecodeConfig) -> torch.Tensor:
@@ -168,12 +171,17 @@ def _processed(logits: torch.Tensor, ids: torch.Tensor, cfg: DecodeConfig) -> to
 
 
 def _table(tok: "PreTrainedTokenizerBase", raw: torch.Tensor, processed: torch.Tensor,
-           top: int) -> NextTokenTable:
+           top: int, chosen: int | None = None) -> NextTokenTable:
     p_before = raw.float().softmax(-1)[0]  # (V,)
     p_after = processed.float().softmax(-1)[0]  # (V,)
     ids = torch.topk(p_before, min(top, p_before.numel())).indices  # (top,)
+    ranks = list(range(1, len(ids) + 1))
+    if chosen is not None and chosen not in ids.tolist():  # e.g. a hot-sampling pick far down the list
+        ids = torch.cat([ids, torch.tensor([chosen], device=ids.device)])  # (top + 1,)
+        ranks.append(int((p_before > p_before[chosen]).sum()) + 1)
     return NextTokenTable(ids=ids, tokens=[tok.decode([int(i)]) for i in ids], logits=raw[0, ids].float(),
-                          p_before=p_before[ids], p_after=p_after[ids], kept=int((p_after > 0).sum()))
+                          p_before=p_before[ids], p_after=p_after[ids], kept=int((p_after > 0).sum()),
+                          ranks=ranks)
 
 
 @torch.no_grad()
@@ -230,7 +238,7 @@ def stream_generate(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", id
         ids = torch.cat([ids, nxt], dim=1)  # (1, L + i + 1)
         done = t in stops or i == int(cfg.max_new_tokens) - 1
         yield Step(index=i, token_id=t, token=tok.decode([t]), prob=float(probs[0, t]),
-                   table=_table(tok, raw, z, top), text=tok.decode(new, skip_special_tokens=True),
+                   table=_table(tok, raw, z, top, chosen=t), text=tok.decode(new, skip_special_tokens=True),
                    finished=done)
         if t in stops:
             return

@@ -40,13 +40,14 @@ def test_generate_streams_one_update_per_token_and_matches_library(lm):
     model, tok = lm
     outs = list(G.generate(*_args()))
     assert len(outs) == 6 + 1  # one per token, then the final update with the figure
-    text, rows, beams, status, fig, steps, _, seen = outs[-1]
+    text, rows, beams, status, fig, steps, _, seen, picked = outs[-1]
     ids = torch.tensor([tok("the cat sat on", add_special_tokens=False).input_ids])
     ref = list(stream_generate(model, tok, ids, DecodeConfig(max_new_tokens=6)))
     assert text == ref[-1].text and len(steps) == 6
     assert [s["rows"][s["chosen"]][5] for s in steps] == ["◀"] * 6  # greedy picks a listed top candidate
     assert all(len(r) == len(G.TABLE_HEADERS) for r in rows) and beams == []
     assert fig is not None and "done" in status and seen == "the cat sat on"
+    assert [t for t, _ in picked] == [s["token"] for s in steps] and all(0 <= v <= 1 for _, v in picked)
     # inspecting step 1 shows the first table
     rows1, fig1 = G.inspect_step(steps, 1)
     assert rows1 == steps[0]["rows"] and fig1 is not None
@@ -57,7 +58,7 @@ def test_generate_streams_one_update_per_token_and_matches_library(lm):
 def test_generate_beam_shows_k_beams(lm):
     model, tok = lm
     outs = list(G.generate(*_args(strategy="beam", beams=3, max_new=5)))
-    text, rows, beams, status, fig, _, _, _ = outs[-1]
+    text, rows, beams, status, fig, _, _, _, _ = outs[-1]
     ids = torch.tensor([tok("the cat sat on", add_special_tokens=False).input_ids])
     ref = beam_search(model, tok, ids, DecodeConfig(strategy="beam", num_beams=3, max_new_tokens=5))
     assert [b[1] for b in beams] == ref.texts and text == ref.texts[0]
@@ -81,7 +82,7 @@ def test_generate_bad_input(kw, fragment):
 
 def test_chat_mode_uses_the_template_and_fails_clearly_without_one(lm):
     _, tok = lm
-    seen = list(G.generate(*_args(mode="chat")))[-1][-1]
+    seen = list(G.generate(*_args(mode="chat")))[-1][-2]
     assert seen.startswith("<|im_start|>") and "the cat sat on <|im_end|>" in seen  # tiny vocab: roles are <unk>
     old = tok.chat_template
     tok.chat_template = None

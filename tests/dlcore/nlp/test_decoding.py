@@ -204,3 +204,22 @@ def test_shot_templates_and_chat_template(lm):
             build_prompt(tok, "hello", "chat")
     finally:
         tok.chat_template = old
+
+
+def test_table_always_lists_the_chosen_token_with_its_true_rank(lm):
+    model, tok = lm
+    cfg = D.DecodeConfig(strategy="sample", temperature=5.0, max_new_tokens=12, seed=1)
+    ids = _ids(tok)
+    appended = 0
+    for st in D.stream_generate(model, tok, ids, cfg, top=3):
+        rows = st.table.rows(st.token_id)
+        marked = [r for r in rows if r[5] == "◀"]
+        assert len(marked) == 1 and marked[0][1] == st.token
+        assert [r[0] for r in rows[:3]] == [1, 2, 3]
+        if len(rows) == 4:  # the pick was not among the top 3: its true rank under softmax(z)
+            appended += 1
+            with torch.no_grad():
+                p = model(input_ids=ids).logits[0, -1].softmax(-1)
+            assert marked[0][0] == int((p > p[st.token_id]).sum()) + 1 > 3
+        ids = torch.cat([ids, torch.tensor([[st.token_id]])], dim=1)
+    assert appended > 0
