@@ -82,7 +82,7 @@ class ProbeConfig:
 
     pooling: Literal["cls", "mean"] = "cls"   # the notes' h_[CLS]; "mean" suits sentence embedders
     epochs: int = 150
-    lr: float = 0.05                          # Adam, full batch
+    lr: float = 0.003                         # Adam, full batch (small enough to watch the loss fall)
     weight_decay: float = 1e-3
     seed: int = 0
 

@@ -45,9 +45,16 @@ def attention_figure(attn: torch.Tensor, tokens: Sequence[str], *, title: str = 
     """Heatmap of one (L, L) attention map: row i = query token i, column j = key token j."""
     L = len(tokens)
     fig = heatmap(attn, xlabels=_short(tokens), ylabels=_short(tokens), title=title, cmap="Blues",
-                  vmin=0.0, vmax=float(attn.max()), annotate=L <= 10,
+                  vmin=0.0, vmax=float(attn.max()), annotate=False,
                   figsize=(min(2.5 + 0.38 * L, 11), min(2.0 + 0.34 * L, 10)))
     ax = fig.axes[0]
+    if L <= 12:  # values on the cells; dark text on light cells (the Blues map is light for small values)
+        m = attn.detach().float().cpu()
+        mid = float(m.max()) / 2
+        for i in range(L):
+            for j in range(L):
+                ax.text(j, i, f"{float(m[i, j]):.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if float(m[i, j]) > mid else "black")
     ax.set_xlabel("attends to (key)")
     ax.set_ylabel("token (query)")
     if highlight is not None and 0 <= highlight < L:
@@ -100,5 +107,5 @@ def finetune_figure(losses: Sequence[float], accuracies: dict[str, float] | None
         for i, v in enumerate(vals):
             ax.text(i, v, f"{v:.0%}", ha="center", va="bottom", fontsize=9)
     ax.set_ylim(0, 1.1)
-    ax.set(title="test accuracy (blue: fine-tuned head, green: in-context)", ylabel="accuracy")
+    ax.set(title="test accuracy (blue: head, green: in-context)", ylabel="accuracy")
     return fig

@@ -51,10 +51,10 @@ def test_linear_head_fits_separable_features_and_is_seeded():
     x = torch.cat([torch.randn(10, 8, generator=g) + 2, torch.randn(10, 8, generator=g) - 2])
     y = torch.tensor([0] * 10 + [1] * 10)
     seen = []
-    head, losses = train_linear_head(x, y, 2, ProbeConfig(epochs=60), callback=lambda e, l: seen.append(e))
+    head, losses = train_linear_head(x, y, 2, ProbeConfig(epochs=60, lr=0.05), callback=lambda e, l: seen.append(e))
     assert seen == list(range(1, 61)) and losses[-1] < 0.1 * losses[0]
     assert (head(x).argmax(1) == y).all()
-    _, again = train_linear_head(x, y, 2, ProbeConfig(epochs=60))
+    _, again = train_linear_head(x, y, 2, ProbeConfig(epochs=60, lr=0.05))
     assert again == losses
     with pytest.raises(ValueError, match="epochs 0"):
         train_linear_head(x, y, 2, ProbeConfig(epochs=0))
@@ -88,7 +88,7 @@ def test_compare_runs_both_halves_and_checks_labels():
     lm, ltok = tiny_llama(seed=0)
     train = parse_labelled(TRAIN)
     test = parse_labelled("positive: the movie was great\nnegative: the film was awful")
-    c = compare(enc, etok, lm, ltok, train, test, ProbeConfig(epochs=200))
+    c = compare(enc, etok, lm, ltok, train, test, ProbeConfig(epochs=200, lr=0.05))
     assert list(c.accuracies) == ["head on [CLS]", "zero-shot", "one-shot", "few-shot"]
     assert c.accuracies["head on [CLS]"] == 1.0  # the test sentences are training sentences
     assert all(0 <= a <= 1 for a in c.accuracies.values()) and len(c.losses) == 200
