@@ -18,12 +18,17 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 import traceback
 from types import ModuleType
 from typing import Sequence
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Idle OpenMP threads sleep instead of spinning: on a 2-core laptop (or a busy one) spinning
+# threads steal the CPU from each other and small models decode ~5x slower (bench/bench_gpt.py).
+# Must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import gradio as gr  # noqa: E402
 
@@ -80,6 +85,28 @@ def build_demo(tabs: Sequence[str] | None = None) -> gr.Blocks:
                 except Exception as exc:  # noqa: BLE001
                     _error_panel(name, exc)
     return demo
+
+
+def warm_up(names: Sequence[str]) -> threading.Thread:
+    """Call each tab's optional ``warmup()`` in a background thread after the server is up.
+
+    Warm-ups only import modules and compile code paths that the first click would otherwise
+    pay for (scikit-learn, torch's optimizer machinery, the first matplotlib draw); they load
+    no weights and no data and train nothing, so start-up stays fast and offline.
+    """
+    def run() -> None:
+        for name in names:
+            fn = getattr(sys.modules.get(f"apps.{name}"), "warmup", None)
+            if fn is None:
+                continue
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - a failed warm-up only costs speed
+                log.warning("warm-up of tab %r failed", name, exc_info=True)
+
+    t = threading.Thread(target=run, name="dl-lab-warmup", daemon=True)
+    t.start()
+    return t
 
 
 def free_port(host: str, start: int, tries: int = 100) -> int:
@@ -144,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     app.queue(default_concurrency_limit=2)
     app.launch(server_name=host, server_port=port, share=args.share, prevent_thread_lock=True,
                show_error=True, quiet=True, footer_links=["api"], css=CSS)
+    warm_up(args.tabs or TABS)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Hands-On DL Lab is serving at http://{shown}:{port}  (started in {time.perf_counter() - t0:.1f} s; "
           "Ctrl+C to stop)", flush=True)

@@ -146,6 +146,23 @@ def _status(pg: Any, h: Any, elapsed: float, params: int) -> str:
     return "  \n".join(lines) + f"\n\n<details><summary>model (print(model))</summary>\n\n```\n{pg.model}\n```\n</details>"
 
 
+def warmup() -> None:
+    """Pay the first press's one-off costs in the background after start-up (launch.warm_up):
+    scikit-learn's import, torch's optimizer machinery (imports torch._dynamo) and the first
+    matplotlib draw. No data, no weights, no training."""
+    import sklearn.datasets  # noqa: F401
+    import torch
+
+    import dlcore.plotting.train  # noqa: F401
+    import dlcore.train.playground  # noqa: F401
+    from dlcore.plotting import figure_to_png, new_figure
+
+    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.01)
+    fig, ax = new_figure()
+    ax.plot([0, 1], [0, 1])
+    figure_to_png(fig)
+
+
 @guard
 def train(dataset: str, hidden: str, activation: str, batchnorm: bool, dropout: float, residual: bool,
           optimizer: str, lr: float, schedule: str, warmup: float, weight_decay: float, batch_size: float,

@@ -11,7 +11,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
+# Same as launch.py: idle OpenMP threads sleep rather than spin (set before torch is imported).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:

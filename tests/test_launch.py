@@ -137,3 +137,27 @@ def test_import_builds_no_models_and_loads_no_weights():
             "if m in sys.modules]; print('LOADED', bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "LOADED []" in out.stdout, out.stdout + out.stderr
+
+
+def test_warm_up_runs_each_tab_hook_and_survives_a_failing_one(monkeypatch):
+    calls = []
+    ok = types.ModuleType("apps.warm_ok")
+    ok.warmup = lambda: calls.append("ok")
+    bad = types.ModuleType("apps.warm_bad")
+
+    def boom():
+        calls.append("bad")
+        raise RuntimeError("warm-up failed")
+
+    bad.warmup = boom
+    monkeypatch.setitem(sys.modules, "apps.warm_ok", ok)
+    monkeypatch.setitem(sys.modules, "apps.warm_bad", bad)
+    launch.warm_up(["warm_bad", "warm_ok", "not_imported"]).join(10)
+    assert calls == ["bad", "ok"]
+
+
+def test_train_warmup_imports_what_the_first_press_needs():
+    code = ("import sys, apps.train as t; t.warmup(); "
+            "print(all(m in sys.modules for m in ('sklearn.datasets', 'torch._dynamo', 'dlcore.train.playground')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip().endswith("True"), out.stderr
