@@ -61,7 +61,7 @@ def test_requirements_are_exact_pins_with_matching_torch_and_torchvision():
 
 def test_packages_txt_lists_the_debian_packages():
     pkgs = (ROOT / "packages.txt").read_text().split()
-    assert {"chromium", "dataset-fashion-mnist", "fonts-wqy-microhei"} <= set(pkgs)
+    assert {"chromium", "dataset-fashion-mnist", "fonts-wqy-microhei", "fonts-noto-color-emoji"} <= set(pkgs)
 
 
 def _closure(roots: set[str]) -> set[str]:
