@@ -12,8 +12,11 @@ DEV=0
 VENV=${VENV:-.venv}
 say() { printf '[setup] %s\n' "$*"; }
 
-# 1. Debian packages (Chromium for the browser test, Fashion-MNIST files for the data tab).
-want_pkgs=$(grep -vE '^\s*(#|$)' packages.txt | tr '\n' ' ')
+# 1. Debian packages: packages.txt (runtime: Fashion-MNIST files, fonts; Spaces reads it too)
+#    and, with --dev, packages-dev.txt (Chromium for the browser test).
+pkg_files="packages.txt"
+[ "$DEV" = 1 ] && pkg_files="$pkg_files packages-dev.txt"
+want_pkgs=$(cat $pkg_files | grep -vE '^\s*(#|$)' | tr '\n' ' ')
 missing=""
 for p in $want_pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
