@@ -12,7 +12,8 @@ blank is filled by a small *causal* LM (SmolLM2-135M-Instruct) used bidirectiona
 rescoring (:func:`fill_mask_causal`):
 
 1. propose candidate words: the LM's most likely next words after the left context, plus its
-   most likely answers to "Fill in the blank: <sentence with ___>" (which sees both sides);
+   most likely words at the blank when it copies "With the blank: <sentence with ___>" to
+   "Filled in: <left context>" (so it has read both sides before it guesses);
 2. score each candidate ``w`` by the log-likelihood of the whole sentence with ``w`` filled in,
    ``log p(left, w, right) = log p(left) + log p(w | left) + log p(right | left, w)``;
    since ``p(left)`` is shared, the ranking uses the words on *both* sides;
@@ -188,7 +189,7 @@ def sentence_logprobs(model: torch.nn.Module, tokenizer: Any, texts: list[str], 
 
 @torch.no_grad()
 def fill_mask_causal(model: torch.nn.Module, tokenizer: Any, text: str, top_k: int = 10, *,
-                     n_propose: int = 25, n_instruct: int = 10,
+                     n_propose: int = 25, n_instruct: int = 15,
                      extra_words: list[str] | None = None) -> FillResult:
     """Fill ``[MASK]`` with a causal LM by rescoring whole sentences (see the module docstring).
 
@@ -197,7 +198,7 @@ def fill_mask_causal(model: torch.nn.Module, tokenizer: Any, text: str, top_k: i
         text: a sentence with exactly one ``[MASK]``.
         top_k: candidates returned. Default 10.
         n_propose: words proposed from the left context. Default 25.
-        n_instruct: words proposed by the fill-in-the-blank instruction. Default 10.
+        n_instruct: words proposed by the copy-and-fill prompt. Default 15.
             Cost: one LM pass over (n_propose + n_instruct) short sentence endings.
         extra_words: more words to score (e.g. a word the learner wants to compare).
     """
@@ -211,11 +212,13 @@ def fill_mask_causal(model: torch.nn.Module, tokenizer: Any, text: str, top_k: i
     if not left_ids:
         left_ids = tokenizer("\n", add_special_tokens=False)["input_ids"]
     words = _top_words(model, tokenizer, left_ids, n_propose, need_space if left_s else False)
-    # 1b. proposals from an instruction that shows both sides
+    # 1b. proposals from a "copy the sentence with the blank filled in" prompt: when the LM
+    #     reaches the blank while copying, it has already read the words on both sides
     blank = (left + "___" + right).strip()
-    prompt = f"Fill in the blank with one word.\nSentence: {blank}\nAnswer:"
+    prompt = f"Fill in the blank.\nWith the blank: {blank}\nFilled in:" + (f" {left_s}" if left_s else "")
     ask_ids = pre + tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    asked = _top_words(model, tokenizer, ask_ids, n_instruct, None) if n_instruct > 0 else []
+    ask_space = need_space if left_s else True  # after "Filled in:" the first word carries its space
+    asked = _top_words(model, tokenizer, ask_ids, n_instruct, ask_space) if n_instruct > 0 else []
     for w in asked + list(extra_words or []):
         w = w.strip()
         if w and _WORD_RE.match(w) and w not in words:
