@@ -18,6 +18,7 @@ SEEDS: list[SeedRef] = [
     SeedRef("003_1dbce9a3816ea850.txt", "dl_11_1_4", "微调"),
 ]
 RUN_BUTTON = "bert-run"
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
 OFFLINE_FILL = "offline: SmolLM2 rescoring (causal LM, not BERT)"
 FILL_CHOICES = [OFFLINE_FILL, "bert-base-uncased", "distilbert-base-uncased"]
@@ -54,9 +55,9 @@ D = dict(a="the cat sat on the mat", b="it was very happy", encoder="minilm", la
 INTRO = r"""
 **BERT** (Bidirectional Encoder Representations from Transformers, seed 000 §8.6.1, seed 003 §dl_11) is a stack
 of Transformer **encoder** layers: every token attends to the words on *both* sides. Its input is
-$E = E_{token} + E_{position} + E_{segment}$ (WordPiece tokens, learned absolute positions, sentence A/B);
+$E = E_{\text{token}} + E_{\text{position}} + E_{\text{segment}}$ (WordPiece tokens, learned absolute positions, sentence A/B);
 it is pre-trained by filling blanks (masked LM, 掩码语言模型) and fine-tuned by putting a small classifier on
-the $[CLS]$ vector, $\hat y = \mathrm{softmax}(W h_{[CLS]} + b)$.
+the $\mathrm{[CLS]}$ vector, $\hat y = \mathrm{softmax}(W h_{\mathrm{[CLS]}} + b)$.
 Models load on first use. Offline the encoder is **all-MiniLM-L6-v2** (a real BERT: 6 layers, 12 heads,
 WordPiece, no MLM head); `bert-base-uncased` and other hub names work where the Hugging Face Hub is
 reachable (e.g. on Spaces) and fail within ~2 s with a clear message where it is not.
@@ -139,7 +140,7 @@ def fill(text: str, method: str, top_k: float):
         model, tok = _lm()
         r = fill_mask_causal(model, tok, text, top_k=k)
         label = (f"**Offline substitute — not BERT.** {_lm_name()} reads left-to-right, so it "
-                 f"proposes words from the left context and from a fill-in-the-blank prompt, then scores each "
+                 f"proposes words from the left context and from a copy-the-sentence-and-fill-the-blank prompt, then scores each "
                  f"candidate by log p(word + right side | left side): the words on both sides count. "
                  f"Probabilities are renormalised over the {r.n_scored} candidates it scored, not over a vocabulary. "
                  f"Measured on this lab's 60-sentence cloze set: top-1 77 %, top-5 93 % "
@@ -243,7 +244,7 @@ def finetune(train_text: str, test_text: str, encoder_name: str, pooling: str, e
 def build() -> None:
     from dlcore.nlp.encoder import ENCODER_CHOICES
 
-    gr.Markdown(INTRO)
+    gr.Markdown(INTRO, latex_delimiters=LATEX)
     encoder = gr.Dropdown(ENCODER_CHOICES, value=D["encoder"], allow_custom_value=True,
                           label="Encoder (minilm = offline all-MiniLM-L6-v2; others from the hub)")
     with gr.Tab("Inside BERT"):
@@ -308,7 +309,8 @@ def build() -> None:
                     "freeze the encoder, train only $\\hat y=\\mathrm{softmax}(W h + b)$ on its [CLS] (or mean) vector "
                     "by gradient descent (watch the loss live). **(b) In-context:** put the examples into a prompt for "
                     "the causal LM — none (zero-shot), one per class (one-shot), all (few-shot) — and pick the label "
-                    "word with the highest log-probability. One line per sentence: `label: sentence`.")
+                    "word with the highest log-probability. One line per sentence: `label: sentence`.",
+                    latex_delimiters=LATEX)
         with gr.Row():
             tr = gr.Textbox(DEFAULT_TRAIN, lines=8, label="Training examples (label: sentence)")
             te = gr.Textbox(DEFAULT_TEST, lines=8, label="Test sentences (label: sentence; the label is the answer key)")
