@@ -21,6 +21,7 @@ row i = "how much token i attends to every token j" ("attention from token i").
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,9 +121,16 @@ def inside_bert(model: torch.nn.Module, tokenizer: Any, text_a: str, text_b: str
     e_tok = emb.word_embeddings(ids)[0]                     # (L, H)
     e_pos = emb.position_embeddings(pos)[0]                 # (L, H)
     e_seg = emb.token_type_embeddings(seg)[0]               # (L, H)
-    # 2. what the model itself feeds into its embedding LayerNorm (captured, not recomputed)
+    # 2. what the model itself feeds into its embedding LayerNorm (captured, not recomputed).
+    #    The model is shared between requests: the hook keeps only this thread's call.
     captured: list[torch.Tensor] = []
-    handle = emb.LayerNorm.register_forward_pre_hook(lambda _m, args: captured.append(args[0].detach()))
+    me = threading.get_ident()
+
+    def grab(_m: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        if threading.get_ident() == me and not captured:
+            captured.append(args[0].detach())
+
+    handle = emb.LayerNorm.register_forward_pre_hook(grab)
     try:
         out = model(input_ids=ids, token_type_ids=seg, attention_mask=enc["attention_mask"].to(dev),
                     output_attentions=True, output_hidden_states=True)

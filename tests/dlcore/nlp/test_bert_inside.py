@@ -71,3 +71,24 @@ def test_bad_text(bert):
         encode_pair(tok, "the cat sat on the mat and the dog ran home", max_tokens=8)
     with pytest.raises(ValueError, match="characters; the limit"):
         encode_pair(tok, "cat " * 400)
+
+
+def test_concurrent_requests_capture_their_own_embeddings(bert):
+    import threading
+
+    model, tok = bert
+    texts = ["the cat sat", "the dog ran to the big red home", "she was happy", "he loved the film"]
+    results: dict[str, object] = {}
+
+    def run(t: str) -> None:
+        for _ in range(5):
+            results[t] = inside_bert(model, tok, t)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in texts]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for t in texts:
+        r = results[t]
+        torch.testing.assert_close(r.emb_sum, r.model_pre_ln, atol=1e-5, rtol=0)
