@@ -95,7 +95,8 @@ def _mlm(name: str) -> tuple[Any, Any]:
 def inside(text_a: str, text_b: str, encoder_name: str, layer: float, head: float, token: float):
     """Tokens/segments/embeddings table, embedding figure, attention heatmap and the 'from this token' row."""
     from dlcore.nlp.bert_inside import attention_from, inside_bert
-    from dlcore.plotting.nlp_bert import attention_figure, attention_from_figure, embedding_components_figure
+    from dlcore.plotting.nlp_bert import (attention_figure, attention_from_figure, embedding_components_figure,
+                                          heads_grid_figure)
     from dlcore.textinput import parse_int
 
     layer_i, head_i, tok_i = parse_int(layer, "layer"), parse_int(head, "head"), parse_int(token, "token index")
@@ -121,7 +122,8 @@ def inside(text_a: str, text_b: str, encoder_name: str, layer: float, head: floa
             embedding_components_figure(r.tokens, r.token_emb, r.position_emb, r.segment_emb, r.emb_sum),
             attention_figure(A, r.tokens, title=f"layer {layer_i}, {head_name}", highlight=tok_i),
             attention_from_figure(row, r.tokens, tok_i,
-                                  title=f"attention from token {tok_i} {r.tokens[tok_i]!r} (layer {layer_i}, {head_name})"))
+                                  title=f"attention from token {tok_i} {r.tokens[tok_i]!r} (layer {layer_i}, {head_name})"),
+            heads_grid_figure(r.attentions[layer_i - 1], r.tokens, layer=layer_i, selected=head_i))
 
 
 # ----------------------------------------------------------------------------- Fill the blank
@@ -249,7 +251,10 @@ def build() -> None:
                           label="Encoder (minilm = offline all-MiniLM-L6-v2; others from the hub)")
     with gr.Tab("Inside BERT"):
         gr.Markdown("Type one sentence, or two (sentence B gets segment id 1). BERT adds [CLS] at the start and "
-                    "[SEP] after each sentence; WordPiece splits rare words into pieces marked `##`.")
+                    "[SEP] after each sentence; WordPiece splits rare words into pieces marked `##`. In the grid of heads, look "
+                    "for heads that look at the previous or the next token (a diagonal just below or above the main "
+                    "one), heads that park their attention on [CLS] or [SEP] (a dark column), and heads that link the "
+                    "two sentences. Drag the sliders to change layer, head or token.")
         with gr.Row():
             a = gr.Textbox(D["a"], label="Sentence A (segment 0)", scale=3)
             b = gr.Textbox(D["b"], label="Sentence B (segment 1, optional)", scale=3)
@@ -265,9 +270,10 @@ def build() -> None:
         with gr.Row():
             att_plot = gr.Plot(label="Attention map (row = query token)")
             from_plot = gr.Plot(label="Attention from the chosen token")
+        grid_plot = gr.Plot(label="Every head of the chosen layer")
         ins_inputs = [a, b, encoder, layer, head, token]
         gr.on([run.click, layer.release, head.release, token.release], inside, ins_inputs,
-              [info, tokens, emb_plot, att_plot, from_plot], api_name="bert_inside", **HEAVY)
+              [info, tokens, emb_plot, att_plot, from_plot, grid_plot], api_name="bert_inside", **HEAVY)
         gr.Examples([["my dog is cute", "he likes playing", "minilm", 1, 0, 0],
                      ["the bank raised interest rates", "we sat on the river bank", "minilm", 5, 0, 6],
                      ["unbelievably, the transformers were retrained", "", "minilm", 3, 2, 1]],

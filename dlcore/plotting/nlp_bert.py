@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from dlcore.plotting import PALETTE, heatmap, new_figure
 
-__all__ = ["embedding_components_figure", "attention_figure", "attention_from_figure",
+__all__ = ["embedding_components_figure", "attention_figure", "heads_grid_figure", "attention_from_figure",
            "fill_mask_figure", "finetune_figure"]
 
 
@@ -60,6 +60,33 @@ def attention_figure(attn: torch.Tensor, tokens: Sequence[str], *, title: str = 
     if highlight is not None and 0 <= highlight < L:
         ax.axhline(highlight - 0.5, color=PALETTE[1], lw=1.5)
         ax.axhline(highlight + 0.5, color=PALETTE[1], lw=1.5)
+    return fig
+
+
+def heads_grid_figure(attn_layer: torch.Tensor, tokens: Sequence[str], *, layer: int, selected: int = 0) -> Figure:
+    """Small multiples: every head's (L, L) attention map in one layer (bertviz's "model view" for one row).
+
+    Shape: attn_layer (K, L, L). ``selected`` (1-based, 0 = none) gets a red frame.
+    """
+    k = attn_layer.shape[0]
+    ncols = min(k, 6)
+    nrows = -(-k // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(2.0 * ncols, 2.0 * nrows + 0.4), squeeze=False)
+    for h, ax in enumerate(axes.flat):
+        ax.grid(False)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if h >= k:
+            ax.axis("off")
+            continue
+        ax.imshow(attn_layer[h].detach().float().numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
+        ax.set_title(f"head {h + 1}", fontsize=9, color=PALETTE[1] if h + 1 == selected else "black")
+        if h + 1 == selected:
+            for side in ax.spines.values():
+                side.set_visible(True)
+                side.set_color(PALETTE[1])
+                side.set_linewidth(2)
+    fig.suptitle(f"layer {layer}: all {k} heads ({len(tokens)} tokens; row = query, column = key)")
     return fig
 
 

@@ -38,12 +38,13 @@ def test_default_examples_equal_initial_values():
 
 def test_inside_shows_the_tables_and_figures(models):
     (enc, tok), _, _ = models
-    md, rows, emb_fig, att_fig, from_fig = B.inside("the cat sat", "the dog ran", "tiny", 2, 3, 1)
+    md, rows, emb_fig, att_fig, from_fig, grid_fig = B.inside("the cat sat", "the dog ran", "tiny", 2, 3, 1)
     r = inside_bert(enc, tok, "the cat sat", "the dog ran")
     assert [row[1] for row in rows] == r.tokens and [row[3] for row in rows] == r.segment_ids.tolist()
     assert rows[1][5] == round(float(r.token_emb[1].norm()), 3)
     assert "2 layers × 4 heads" in md and "e-0" in md  # the embedding-sum check is printed
     assert all(f is not None for f in (emb_fig, att_fig, from_fig))
+    assert len([ax for ax in grid_fig.axes if ax.images]) == 4  # one small map per head
     with pytest.raises(gr.Error, match="layer 3 is out of range"):
         B.inside("the cat", "", "tiny", 3, 0, 0)
     with pytest.raises(gr.Error, match="head 5 is out of range"):
