@@ -83,6 +83,20 @@ def _lm_name() -> str:
     return describe_model("smollm2")
 
 
+def _loading_note(kind: str, name: str) -> str | None:
+    """A message to show while a model loads for the first time, or None when it is already loaded."""
+    if kind == "causal":
+        from dlcore.nlp.causal import is_loaded
+
+        return None if is_loaded("smollm2") else (
+            "Loading SmolLM2-135M-Instruct (first use in this process: about a second from the converted copy; "
+            "the very first run on a machine converts the packaged GGUF file once, about 20-30 s)…")
+    from dlcore.nlp.encoder import is_loaded as enc_loaded
+
+    k = "masked LM" if kind == "mlm" else "BERT encoder"
+    return None if enc_loaded(name, k) else f"Loading {name or 'minilm'} (first use in this process)…"
+
+
 def _mlm(name: str) -> tuple[Any, Any]:
     from dlcore.nlp.encoder import get_masked_lm
 
@@ -92,8 +106,17 @@ def _mlm(name: str) -> tuple[Any, Any]:
 # ----------------------------------------------------------------------------- Inside BERT
 
 @guard
-def inside(text_a: str, text_b: str, encoder_name: str, layer: float, head: float, token: float):
+def inside(text_a: str, text_b: str, encoder_name: str, layer: float, head: float, token: float) -> Iterator[tuple]:
     """Tokens/segments/embeddings table, embedding figure, attention heatmap and the 'from this token' row."""
+    if not isinstance(text_a, str) or not text_a.strip():
+        raise ValueError("sentence A is empty: type a sentence such as 'the cat sat on the mat'")
+    note = _loading_note("encoder", encoder_name)
+    if note:
+        yield (note, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+    yield _inside(text_a, text_b, encoder_name, layer, head, token)
+
+
+def _inside(text_a: str, text_b: str, encoder_name: str, layer: float, head: float, token: float) -> tuple:
     from dlcore.nlp.bert_inside import attention_from, inside_bert
     from dlcore.plotting.nlp_bert import (attention_figure, attention_from_figure, embedding_components_figure,
                                           heads_grid_figure)
@@ -128,7 +151,7 @@ def inside(text_a: str, text_b: str, encoder_name: str, layer: float, head: floa
 
 # ----------------------------------------------------------------------------- Fill the blank
 @guard
-def fill(text: str, method: str, top_k: float):
+def fill(text: str, method: str, top_k: float) -> Iterator[tuple]:
     """Top-k words for the single [MASK]: the MLM head of a hub BERT, or the offline causal-LM rescoring."""
     from dlcore.nlp.fill_mask import fill_mask_causal, fill_mask_mlm, split_mask
     from dlcore.plotting.nlp_bert import fill_mask_figure
@@ -137,6 +160,9 @@ def fill(text: str, method: str, top_k: float):
     split_mask(text)  # bad input fails before any model loads
     k = parse_int(top_k, "top_k", lo=1, hi=50)
     method = (method or "").strip() or OFFLINE_FILL
+    note = _loading_note("causal" if method == OFFLINE_FILL else "mlm", method)
+    if note:
+        yield note, gr.skip(), gr.skip()
     t0 = time.perf_counter()
     if method == OFFLINE_FILL:
         model, tok = _lm()
@@ -155,7 +181,7 @@ def fill(text: str, method: str, top_k: float):
     md = f"{label}\n\nTop guess: **{r.filled}** ({time.perf_counter() - t0:.1f} s)"
     fig = fill_mask_figure([c.word for c in r.candidates], [c.prob for c in r.candidates],
                            title="candidates for [MASK]")
-    return md, rows, fig
+    yield md, rows, fig
 
 
 @guard
@@ -204,7 +230,8 @@ def finetune(train_text: str, test_text: str, encoder_name: str, pooling: str, e
     gold = [e.label for e in test]
     table = [[e.text, e.label] for e in test]
     headers = ["test sentence", "true label"]
-    yield "Loading the encoder…", None, gr.update(value=table, headers=headers), ""
+    yield (_loading_note("encoder", encoder_name) or "Encoding the sentences…", None,
+           gr.update(value=table, headers=headers), "")
     model, tok = _encoder(encoder_name)
     x_tr = sentence_vectors(model, tok, [e.text for e in train], cfg.pooling)       # (N, H)
     y_tr = torch.tensor([labels.index(e.label) for e in train])                     # (N,)
@@ -223,7 +250,7 @@ def finetune(train_text: str, test_text: str, encoder_name: str, pooling: str, e
     accs = {name: accuracy(pred, gold)}
     headers.append(name)
     table = [row + [p] for row, p in zip(table, pred)]
-    yield ("(b) Loading the causal LM for in-context learning…", finetune_figure(losses, accs),
+    yield ("(b) " + (_loading_note("causal", "") or "Prompting the causal LM…"), finetune_figure(losses, accs),
            gr.update(value=table, headers=headers), "")
     lm, ltok = _lm()
     prompt = ""

@@ -42,6 +42,7 @@ __all__ = [
     "resolve_encoder",
     "get_encoder",
     "get_masked_lm",
+    "is_loaded",
     "loaded_models",
     "clear_cache",
     "device",
@@ -172,6 +173,11 @@ def get_masked_lm(name: str = "bert-base-uncased") -> tuple[torch.nn.Module, Any
         return model, tok
 
     return _load_cached("masked LM", name, build)
+
+
+def is_loaded(name: str = OFFLINE_ENCODER, kind: str = "BERT encoder") -> bool:
+    """True once ``name`` has been loaded in this process (``kind``: "BERT encoder" or "masked LM")."""
+    return (kind, (name or OFFLINE_ENCODER).strip().lower()) in _cache
 
 
 def loaded_models() -> list[str]:

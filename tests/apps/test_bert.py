@@ -25,6 +25,19 @@ def _tiny(models, monkeypatch):
     monkeypatch.setattr(B, "_lm", lambda: lm)
     monkeypatch.setattr(B, "_lm_name", lambda: "tiny llama")
     monkeypatch.setattr(B, "_mlm", lambda name: mlm)
+    monkeypatch.setattr(B, "_loading_note", lambda kind, name: None)
+
+
+def last(gen):
+    return list(gen)[-1]
+
+
+def test_loading_note_is_shown_first_and_only_until_loaded(monkeypatch, models):
+    notes = iter(["Loading x…", None])
+    monkeypatch.setattr(B, "_loading_note", lambda kind, name: next(notes))
+    first = list(B.fill("the cat sat on the [MASK] .", B.OFFLINE_FILL, 3))
+    assert len(first) == 2 and first[0][0] == "Loading x…"
+    assert len(list(B.fill("the cat sat on the [MASK] .", B.OFFLINE_FILL, 3))) == 1
 
 
 def test_default_examples_equal_initial_values():
@@ -38,7 +51,7 @@ def test_default_examples_equal_initial_values():
 
 def test_inside_shows_the_tables_and_figures(models):
     (enc, tok), _, _ = models
-    md, rows, emb_fig, att_fig, from_fig, grid_fig = B.inside("the cat sat", "the dog ran", "tiny", 2, 3, 1)
+    md, rows, emb_fig, att_fig, from_fig, grid_fig = last(B.inside("the cat sat", "the dog ran", "tiny", 2, 3, 1))
     r = inside_bert(enc, tok, "the cat sat", "the dog ran")
     assert [row[1] for row in rows] == r.tokens and [row[3] for row in rows] == r.segment_ids.tolist()
     assert rows[1][5] == round(float(r.token_emb[1].norm()), 3)
@@ -46,13 +59,13 @@ def test_inside_shows_the_tables_and_figures(models):
     assert all(f is not None for f in (emb_fig, att_fig, from_fig))
     assert len([ax for ax in grid_fig.axes if ax.images]) == 4  # one small map per head
     with pytest.raises(gr.Error, match="layer 3 is out of range"):
-        B.inside("the cat", "", "tiny", 3, 0, 0)
+        last(B.inside("the cat", "", "tiny", 3, 0, 0))
     with pytest.raises(gr.Error, match="head 5 is out of range"):
-        B.inside("the cat", "", "tiny", 1, 5, 0)
+        last(B.inside("the cat", "", "tiny", 1, 5, 0))
 
 
 def test_fill_offline_is_labelled_as_a_substitute():
-    md, rows, fig = B.fill("the cat sat on the [MASK] .", B.OFFLINE_FILL, 5)
+    md, rows, fig = last(B.fill("the cat sat on the [MASK] .", B.OFFLINE_FILL, 5))
     assert "not BERT" in md and "tiny llama" in md and 1 <= len(rows) <= 5 and fig is not None
     probs = [r[2] for r in rows]
     assert probs == sorted(probs, reverse=True)
@@ -60,7 +73,7 @@ def test_fill_offline_is_labelled_as_a_substitute():
 
 def test_fill_with_a_masked_lm_uses_its_head(models):
     _, _, (mlm, tok) = models
-    md, rows, _ = B.fill("the cat sat on the [MASK] .", "bert-base-uncased", 3)
+    md, rows, _ = last(B.fill("the cat sat on the [MASK] .", "bert-base-uncased", 3))
     assert "Real BERT masked-LM head" in md and len(rows) == 3
     enc = tok("the cat sat on the [MASK] .", return_tensors="pt")
     pos = int((enc["input_ids"][0] == tok.mask_token_id).nonzero())
@@ -73,7 +86,7 @@ def test_fill_with_a_masked_lm_uses_its_head(models):
                                             ("[MASK] [MASK]", "2 \\[MASK\\]s"), ("[MASK] " + "a" * 500, "limit")])
 def test_fill_bad_input(text, fragment):
     with pytest.raises(gr.Error, match=fragment):
-        B.fill(text, B.OFFLINE_FILL, 5)
+        last(B.fill(text, B.OFFLINE_FILL, 5))
 
 
 def test_mask_rule_table():
