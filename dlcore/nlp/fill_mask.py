@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
 __all__ = ["MASK", "MAX_CHARS", "FillCandidate", "FillResult", "split_mask", "fill_mask_mlm",
-           "fill_mask_causal", "sentence_logprobs", "apply_80_10_10", "MaskingResult", "mask_sentence"]
+           "fill_mask_causal", "sentence_logprobs", "apply_80_10_10", "NOT_CHOSEN", "TO_MASK", "TO_RANDOM", "KEEP", "MaskingResult", "mask_sentence"]
 
 MASK = "[MASK]"
 #: Longest sentence accepted for fill-the-blank and the masking demo (characters).
@@ -241,7 +241,6 @@ def fill_mask_causal(model: torch.nn.Module, tokenizer: Any, text: str, top_k: i
 # ---------------------------------------------------------------------- 80/10/10 masking
 #: Action codes for :func:`apply_80_10_10`.
 NOT_CHOSEN, TO_MASK, TO_RANDOM, KEEP = 0, 1, 2, 3
-Action = Literal["-", "[MASK]", "random", "keep"]
 _ACTION_NAMES: dict[int, str] = {NOT_CHOSEN: "-", TO_MASK: "[MASK]", TO_RANDOM: "random", KEEP: "keep"}
 
 
@@ -283,7 +282,7 @@ def apply_80_10_10(input_ids: torch.Tensor, special: torch.Tensor, *, mask_id: i
 class MaskingResult:
     tokens: list[str]          # original WordPiece tokens incl. [CLS]/[SEP]
     corrupted: list[str]       # what BERT would be fed
-    actions: list[str]         # "-", "[MASK]", "random", "keep" per token
+    actions: list[str]         # per token: "-" (not chosen), "[MASK]", "random" or "keep"
     labels: list[str]          # the token to predict at chosen positions, "" elsewhere
 
     @property
