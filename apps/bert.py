@@ -254,8 +254,11 @@ def finetune(train_text: str, test_text: str, encoder_name: str, pooling: str, e
            gr.update(value=table, headers=headers), "")
     lm, ltok = _lm()
     prompt = ""
+    same: list[str] = []
     for shot_name, k in SHOTS.items():
         r = icl_classify(lm, ltok, train, [e.text for e in test], labels, k)
+        if len(test) > 1 and len(set(r.predictions)) == 1:
+            same.append(f"{shot_name} said {r.predictions[0]!r} for every sentence")
         accs[shot_name] = accuracy(r.predictions, gold)
         headers.append(shot_name)
         table = [row + [p] for row, p in zip(table, r.predictions)]
@@ -265,7 +268,9 @@ def finetune(train_text: str, test_text: str, encoder_name: str, pooling: str, e
     summary = ", ".join(f"{k} {v:.0%}" for k, v in accs.items())
     yield (f"**Test accuracy** on {len(test)} sentences: {summary}. (a) trained {head.weight.numel() + head.bias.numel()}"  # type: ignore[union-attr]
            f" parameters by gradient descent on {len(train)} examples; (b) changed no parameter at all — the examples"
-           " are only in the prompt (in-context learning, 语境学习).",
+           " are only in the prompt (in-context learning, 语境学习)."
+           + (f" Note: {'; '.join(same)} — a 135M-parameter model has a strong prior for one label word; the examples"
+              " in the prompt are what move it." if same else ""),
            finetune_figure(losses, accs), gr.update(value=table, headers=headers), prompt)
 
 
