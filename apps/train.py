@@ -7,7 +7,6 @@ Thin UI glue over :mod:`dlcore.train` (loop, optimizers, schedules, metrics),
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from typing import Any, Iterator
@@ -150,7 +149,7 @@ def warmup() -> None:
     """Pay the first press's one-off costs in the background after start-up (launch.warm_up):
     scikit-learn's import, torch's optimizer machinery (imports torch._dynamo) and the first
     matplotlib draw. No data, no weights, no training."""
-    import sklearn.datasets  # noqa: F401
+    import sklearn.datasets  # noqa: F401 - warm-up import
     import torch
 
     import dlcore.plotting.train  # noqa: F401

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import peak_rss_mb  # noqa: E402
 
 
 def emit(name: str, value: float | None, unit: str, **extra: object) -> None:
@@ -30,8 +33,6 @@ def emit(name: str, value: float | None, unit: str, **extra: object) -> None:
     print(json.dumps({"name": name, "value": v, "unit": unit, **extra}), flush=True)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def main(argv: list[str]) -> None:

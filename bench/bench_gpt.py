@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import peak_rss_mb  # noqa: E402
 
 PROMPT = "The capital of France is"
 N_TOKENS = 64
@@ -35,8 +38,6 @@ def emit(name: str, value: float, unit: str, **extra: object) -> None:
     print(json.dumps({"name": name, "value": round(float(value), 3), "unit": unit, **extra}), flush=True)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def phase(kind: str) -> None:

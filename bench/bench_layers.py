@@ -14,63 +14,25 @@ Run: ``PYTHONPATH=. .venv/bin/python bench/bench_layers.py``.
 
 from __future__ import annotations
 
-import json
-import socket
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PEER_APP = """
-import sys, gradio as gr
-with gr.Blocks() as demo:
-    t = gr.Textbox(); o = gr.Textbox()
-    gr.Button().click(lambda s: s, t, o, api_name="noop", queue=False)
-demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]))
-"""
+from bench.common import CLIENT_FLOOR_NOTE, emit, pct, post_run, serve, timeit  # noqa: E402
 
 
-def emit(**rec) -> None:
-    print(json.dumps(rec), flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def timeit(fn, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
+
 
 
 def bench_dlcore() -> None:
@@ -134,16 +96,9 @@ def bench_roundtrip(n: int = 60) -> None:
 
     import apps.layers as tab
 
-    port, peer_port = free_port(), free_port()
-    srv = subprocess.Popen([sys.executable, "-c", "import launch; launch.main(['--tabs','layers','--port','%d'])" % port],
-                           cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peer = subprocess.Popen([sys.executable, "-c", PEER_APP, str(peer_port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/", srv)
-        wait_http(f"http://127.0.0.1:{peer_port}/", peer)
-        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        pc = Client(f"http://127.0.0.1:{peer_port}/", verbose=False)
+    with serve("--tabs", "layers") as url, serve(peer=True) as peer_url:
+        c = Client(url, verbose=False)
+        pc = Client(peer_url, verbose=False)
         examples = tab.ENDPOINTS[0].examples
         for a in examples:
             c.predict(*a, api_name="/layers_shape")
@@ -153,7 +108,13 @@ def bench_roundtrip(n: int = 60) -> None:
         noop = timeit(lambda: pc.predict("x", api_name="/noop"), n)
         emit(name="layers_update_gradio_client_p50", value=round(statistics.median(rt), 1), unit="ms",
              p95=round(pct(rt, 0.95), 1), n=n, peer="no-op endpoint, bare Gradio server, same client",
-             peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms")
+             peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms",
+             note=CLIENT_FLOOR_NOTE)
+        rh = [timeit(lambda a=examples[i % len(examples)]: post_run(url, "layers_shape", a), 1)[0]
+              for i in range(n)]
+        emit(name="layers_update_raw_http_p50", value=round(statistics.median(rh), 1), unit="ms",
+             p95=round(pct(rh, 0.95), 1), n=n, note="POST /gradio_api/run/layers_shape, same server",
+             target="<= 50 ms")
         stack_args = tab.ENDPOINTS[2].examples[0]
         st = timeit(lambda: c.predict(*stack_args, api_name="/layers_stack"), 30)
         emit(name="layers_stack_gradio_client_p50", value=round(statistics.median(st), 1), unit="ms",
@@ -162,13 +123,6 @@ def bench_roundtrip(n: int = 60) -> None:
         wt = timeit(lambda: c.predict(*wk, api_name="/layers_worked"), 20)
         emit(name="layers_worked_with_figure_gradio_client_p50", value=round(statistics.median(wt), 1), unit="ms",
              p95=round(pct(wt, 0.95), 1), n=20, note="worked Conv2d (§1.2.4.1) + sliding-window figure")
-    finally:
-        for p in (srv, peer):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 if __name__ == "__main__":

@@ -14,62 +14,25 @@ Targets: dlcore call <= 5 ms p50; gradio_client round trip <= 50 ms p50 and p95.
 from __future__ import annotations
 
 import json
-import socket
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import CLIENT_FLOOR_NOTE, emit, pct, post_run, serve, timeit  # noqa: E402
 
 
-def emit(**rec) -> None:
-    print(json.dumps(rec), flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def timeit(fn, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
 
 
-PEER_APP = """
-import sys, gradio as gr
-with gr.Blocks() as demo:
-    t = gr.Textbox(); o = gr.Textbox()
-    gr.Button().click(lambda s: s, t, o, api_name="noop", queue=False)
-demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]))
-"""
 
 
 def bench_dlcore(threads: int | None = None) -> None:
@@ -113,16 +76,9 @@ def bench_roundtrip(n: int = 60) -> None:
 
     import apps.losses as tab
 
-    port, peer_port = free_port(), free_port()
-    srv = subprocess.Popen([sys.executable, "-c", "import launch; launch.main(['--tabs','losses','--port','%d'])" % port],
-                           cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peer = subprocess.Popen([sys.executable, "-c", PEER_APP, str(peer_port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/", srv)
-        wait_http(f"http://127.0.0.1:{peer_port}/", peer)
-        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        pc = Client(f"http://127.0.0.1:{peer_port}/", verbose=False)
+    with serve("--tabs", "losses") as url, serve(peer=True) as peer_url:
+        c = Client(url, verbose=False)
+        pc = Client(peer_url, verbose=False)
         examples = [a for _, a in tab.SEED_EXAMPLES[:12]]
         for a in examples:  # warm-up
             c.predict(*a, api_name="/loss_compute")
@@ -132,14 +88,10 @@ def bench_roundtrip(n: int = 60) -> None:
         noop = timeit(lambda: pc.predict("x", api_name="/noop"), n)
         emit(name="loss_update_gradio_client_p50", value=round(statistics.median(rt), 1), unit="ms",
              p95=round(pct(rt, 0.95), 1), n=n, peer="no-op endpoint, bare Gradio server, same client",
-             peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms")
-        def raw(a):  # the same endpoint as one plain HTTP POST (no client protocol)
-            req = urllib.request.Request(f"http://127.0.0.1:{port}/gradio_api/run/loss_compute",
-                                         data=json.dumps({"data": a}).encode(),
-                                         headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=30) as r:
-                r.read()
-        rh = [timeit(lambda a=examples[i % len(examples)]: raw(a), 1)[0] for i in range(n)]
+             peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms",
+             note=CLIENT_FLOOR_NOTE)
+        rh = [timeit(lambda a=examples[i % len(examples)]: post_run(url, "loss_compute", a), 1)[0]
+              for i in range(n)]
         emit(name="loss_update_raw_http_p50", value=round(statistics.median(rh), 1), unit="ms",
              p95=round(pct(rh, 0.95), 1), n=n, note="POST /gradio_api/run/loss_compute, same server",
              target="<= 50 ms")
@@ -147,13 +99,6 @@ def bench_roundtrip(n: int = 60) -> None:
               for i in range(min(n, 30))]
         emit(name="loss_plot_gradio_client_p50", value=round(statistics.median(pl), 1), unit="ms",
              p95=round(pct(pl, 0.95), 1), n=len(pl), note="per-element figure, a separate chained event")
-    finally:
-        for p in (srv, peer):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 if __name__ == "__main__":

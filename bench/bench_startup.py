@@ -6,9 +6,7 @@ Targets (issue 3): cold start <= 8 s on the 2-core CPU; no request leaves the ma
 
 from __future__ import annotations
 
-import json
 import pkgutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,16 +16,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import emit, free_port  # noqa: E402
 
 
-def emit(**rec) -> None:
-    print(json.dumps(rec), flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cold_start_once() -> tuple[float, subprocess.Popen, str]:

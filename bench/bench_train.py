@@ -11,22 +11,17 @@ default thread count (the playground trains small nets on 1 thread).
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import emit, serve  # noqa: E402
 
-def emit(**rec) -> None:
-    print(json.dumps(rec), flush=True)
+
 
 
 def epoch_times(spec, epochs: int = 8, threads: int | None = None) -> list[float]:
@@ -114,10 +109,6 @@ def bench_generator() -> None:
          unit="s", median=round(statistics.median(totals), 3))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_server() -> None:
@@ -126,21 +117,7 @@ def bench_server() -> None:
 
     from apps import train as tab
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "launch.py", "--tabs", "train", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.time() + 180
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.3)
+    with serve("--tabs", "train") as url:
         client = Client(url, verbose=False)
         for label in ("cold (first press after start)", "warm (second press)", "warm (third press)"):
             t0 = time.perf_counter()
@@ -158,12 +135,6 @@ def bench_server() -> None:
             emit(name=f"gradio_client submit -> first plotted update, {label}",
                  value=round(plotted if plotted is not None else total, 3), unit="s", target="<= 1",
                  first_text_update=round(first if first is not None else total, 3), whole_run=round(total, 3))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 if __name__ == "__main__":
