@@ -18,7 +18,7 @@ Names understood by :func:`get_encoder`:
   reported as a ``ValueError``; nothing waits for transformers' retries.
 
 Models are built with ``attn_implementation="eager"`` so that the attention probabilities can
-be returned, put in ``eval()`` mode, and loaded once per process (a lock stops two requests
+be returned, put in evaluation mode (``model.eval``), and loaded once per process (a lock stops two requests
 from loading the same model twice).
 """
 
