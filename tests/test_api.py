@@ -31,6 +31,14 @@ def test_tab_declares_its_contract(name, mod):
     assert isinstance(mod.RUN_BUTTON, str) and mod.RUN_BUTTON
     if name != "start":
         assert mod.SEEDS, f"{name} names no seed section"
+    # Built alone: the run button exists and every declared endpoint is an event of the tab.
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        mod.build()
+    cfg = demo.get_config_file()
+    assert mod.RUN_BUTTON in {c.get("props", {}).get("elem_id") for c in cfg["components"]}
+    assert {ep.api_name for ep in mod.ENDPOINTS} <= {d.get("api_name") for d in cfg["dependencies"]}
     # Runnable on its own: python -m apps.<name>
     src = open(mod.__file__, encoding="utf-8").read()
     assert 'if __name__ == "__main__":' in src and f'"--tabs", "{name}"' in src

@@ -120,23 +120,12 @@ def test_strip_quantization_keeps_weights_and_drops_config():
     _same_outputs(model, plain.eval(), torch.tensor([tok("the big red dog").input_ids]))
 
 
-def test_hub_name_fails_fast_when_network_hangs(monkeypatch):
+def test_hub_name_fails_fast_when_network_hangs(black_holed_network):
     """A black-holed network (connect never answers) must not hang the loader."""
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    monkeypatch.setattr(hub, "_in_local_cache", lambda name: False)
-    release = threading.Event()
-
-    def hang(*a, **k):
-        release.wait(30)
-        raise OSError("timed out")
-
-    monkeypatch.setattr(socket, "create_connection", hang)
     t0 = time.monotonic()
     with pytest.raises(ValueError, match="unreachable"):
         causal.get_causal_lm("gpt2")
     elapsed = time.monotonic() - t0
-    release.set()
     assert elapsed <= 2.0, f"hub check took {elapsed:.2f} s"
 
 

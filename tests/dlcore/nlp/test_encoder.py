@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
@@ -71,24 +70,13 @@ def test_minilm_has_no_mlm_head():
 
 
 @pytest.mark.parametrize("name", ["bert-base-uncased", "someone/unknown-bert"])
-def test_hub_name_fails_fast_when_network_hangs(monkeypatch, name):
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    monkeypatch.setattr(hub, "_in_local_cache", lambda n: False)
-    release = threading.Event()
-
-    def hang(*a, **k):
-        release.wait(30)
-        raise OSError("timed out")
-
-    monkeypatch.setattr(socket, "create_connection", hang)
+def test_hub_name_fails_fast_when_network_hangs(black_holed_network, name):
     t0 = time.monotonic()
     with pytest.raises(ValueError, match="unreachable"):
         encoder.get_encoder(name)
     with pytest.raises(ValueError, match="unreachable"):
         encoder.get_masked_lm(name)
     elapsed = time.monotonic() - t0
-    release.set()
     assert elapsed <= 2.0, f"hub check took {elapsed:.2f} s"
 
 
