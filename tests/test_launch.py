@@ -7,8 +7,6 @@ import subprocess
 import sys
 import types
 
-import pytest
-
 from tests.conftest import ROOT, Server, free_port, tab_modules
 
 import launch

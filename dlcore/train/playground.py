@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import torch
 from torch import nn
 
 from dlcore.train.loop import MAX_EPOCHS, TrainConfig, Trainer, seed_everything

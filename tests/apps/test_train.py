@@ -1,6 +1,5 @@
 """The "Train a network" tab's handlers, called directly (the API harness covers the server)."""
 
-import threading
 from types import SimpleNamespace
 
 import gradio as gr
