@@ -257,19 +257,20 @@ def build() -> None:
                 "with your numbers substituted. Every result is checked live against `torch.nn` in float64.")
     with gr.Tab("Calculator"):
         _calculator_tab()
-    with gr.Tab("Chance level (ln C)"):
+    with gr.Tab("Chance level (ln C)") as chance_tab:
         with gr.Row():
             cx = gr.Textbox(CE_X, label="logits (N, C)", lines=2)
             cy = gr.Textbox("[0, 1, 3]", label="target class indices (N,)")
         cbtn = gr.Button("Compare with a uniform guess", elem_id="losses-chance-run")
         cmd = gr.Markdown()
         cfig = gr.Plot(label="CE vs probability and margin", show_label=False)
-        cbtn.click(chance, [cx, cy], [cmd, cfig], api_name="loss_chance", **LIGHT)
+        # Opening the sub-tab shows the result at once; the button recomputes after edits.
+        gr.on([cbtn.click, chance_tab.select], chance, [cx, cy], [cmd, cfig], api_name="loss_chance", **LIGHT)
         gr.Markdown("**ln C for C = 2 … 1000** — the cross entropy of a model that guesses uniformly "
                     "(§3.1: a training loss near this value means the model is guessing).")
         gr.Dataframe([[c, round(v, 4)] for c, v in curves.ln_c_table()], headers=["C (classes)", "ln C"],
                      interactive=False, max_height=300)
-    with gr.Tab("Curves"):
+    with gr.Tab("Curves") as curves_tab:
         with gr.Row():
             d = gr.Slider(0.05, 3.0, value=1.0, step=0.05, label="δ (Huber)")
             b = gr.Slider(0.0, 3.0, value=1.0, step=0.05, label="β (SmoothL1)")
@@ -277,7 +278,7 @@ def build() -> None:
         rbtn = gr.Button("Draw regression losses", elem_id="losses-curves-run")
         rfig = gr.Plot(label="loss and gradient vs error", show_label=False)
         rmd = gr.Markdown()
-        gr.on([rbtn.click, d.release, b.release, emax.release], regression_curves, [d, b, emax], [rfig, rmd],
+        gr.on([rbtn.click, d.release, b.release, emax.release, curves_tab.select], regression_curves, [d, b, emax], [rfig, rmd],
               api_name="loss_curves", **LIGHT)
         with gr.Row():
             zmax = gr.Slider(5, 200, value=100, step=5, label="max |logit z|")
@@ -285,15 +286,17 @@ def build() -> None:
         sbtn = gr.Button("BCE vs BCEWithLogits stability", elem_id="losses-stability-run")
         sfig = gr.Plot(label="numerical stability", show_label=False)
         smd = gr.Markdown()
-        sbtn.click(bce_stability, [zmax, tgt], [sfig, smd], api_name="loss_bce_stability", **LIGHT)
-    with gr.Tab("Pitfalls (live torch)"):
+        gr.on([sbtn.click, zmax.release, tgt.change, curves_tab.select], bce_stability, [zmax, tgt], [sfig, smd],
+              api_name="loss_bce_stability", **LIGHT)
+    with gr.Tab("Pitfalls (live torch)") as pit_tab:
         gr.Markdown(f"Each case runs the real call on the installed **torch {torch.__version__}** and shows "
                     "torch's exact message. The notes were written for an older torch; differences are flagged.")
         key = gr.Dropdown([(p.title, k) for k, p in pf.PITFALLS.items()], value="ce_int32_target",
                           label="classic mistake")
         pbtn = gr.Button("Run it", elem_id="losses-pitfall-run")
         pmd = gr.Markdown()
-        pbtn.click(run_named_pitfall, [key], [pmd], api_name="loss_pitfall", **LIGHT)
+        gr.on([pbtn.click, key.change, pit_tab.select], run_named_pitfall, [key], [pmd], api_name="loss_pitfall",
+              **LIGHT)
         gr.Markdown("#### Make your own mistake")
         with gr.Row():
             ploss = gr.Dropdown(list(pf.PITFALL_LOSSES), value="CrossEntropyLoss", label="loss")
@@ -306,7 +309,9 @@ def build() -> None:
                           label="shape mistake")
         cbtn2 = gr.Button("Run my call", elem_id="losses-custom-run")
         cmd2 = gr.Markdown()
-        cbtn2.click(run_custom_pitfall, [ploss, idt, tdt, tr, tf, sh], [cmd2], api_name="loss_pitfall_custom", **LIGHT)
+        custom = [ploss, idt, tdt, tr, tf, sh]
+        gr.on([cbtn2.click, pit_tab.select] + [c.change for c in custom], run_custom_pitfall, custom, [cmd2],
+              api_name="loss_pitfall_custom", **LIGHT)
         gr.Markdown("#### Data types (§2.1.1)")
         gr.Dataframe(pf.DTYPE_TABLE, headers=["Data type", "dtype", "CPU tensor", "GPU tensor"], interactive=False)
 
