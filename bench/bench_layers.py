@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -125,9 +126,43 @@ def bench_roundtrip(n: int = 60) -> None:
              p95=round(pct(wt, 0.95), 1), n=20, note="worked Conv2d (§1.2.4.1) + sliding-window figure")
 
 
+def bench_browser(n: int = 20) -> None:
+    """What a learner feels: edit the input shape in Chromium and time until the page shows the
+    new output shape (the on-change event, the browser's own Gradio client, the re-render)."""
+    from pathlib import Path as _P
+
+    if not _P("/usr/bin/chromium").exists():
+        return
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    sizes = [(28, 14), (32, 16), (64, 32), (30, 15)]
+    with serve("--tabs", "layers") as url, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = b.new_page()
+        page.goto(url)
+        page.wait_for_selector("[role=tab]")
+        box = page.get_by_label("input shape", exact=False).first
+        times = []
+        for i in range(n + 2):
+            h, out = sizes[i % len(sizes)]
+            t0 = time.perf_counter()
+            box.fill(f"(1, 1, {h}, {h})")
+            page.wait_for_function("t => document.body.innerText.includes(t)", arg=f"(1, 6, {out}, {out})",
+                                   timeout=10_000)
+            if i >= 2:  # the first two warm up the page's own client
+                times.append((time.perf_counter() - t0) * 1000)
+        b.close()
+    emit(name="layers_update_in_browser_p50", value=round(statistics.median(times), 1), unit="ms",
+         p95=round(pct(times, 0.95), 1), n=len(times), target="<= 50 ms (the API round trip)",
+         note="Chromium: fill the input-shape box -> new output shape on the page (on-change event)")
+
+
 if __name__ == "__main__":
     import os
 
     emit(name="load_average_1min", value=os.getloadavg()[0], unit="", cpus=os.cpu_count())
     bench_dlcore()
     bench_roundtrip()
+    bench_browser()
