@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -101,11 +102,45 @@ def bench_roundtrip(n: int = 60) -> None:
              p95=round(pct(pl, 0.95), 1), n=len(pl), note="per-element figure, a separate chained event")
 
 
+def bench_browser(n: int = 20) -> None:
+    """What a learner feels: edit the prediction in Chromium, press Compute, time until the page
+    shows the new loss."""
+    from pathlib import Path as _P
+
+    if not _P("/usr/bin/chromium").exists():
+        return
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    cases = [("[[0.5, 0.2], [0.7, 0.9]]", "MSELoss = 0.0925"), ("[[0.5, 0.4], [0.3, 0.5]]", "MSELoss = 0.0025")]
+    with serve("--tabs", "losses") as url, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = b.new_page()
+        page.goto(url)
+        page.wait_for_selector("[role=tab]")
+        box = page.get_by_label("prediction x", exact=False).first
+        times = []
+        for i in range(n + 2):
+            pred, expect = cases[i % 2]
+            box.fill(pred)
+            t0 = time.perf_counter()
+            page.locator("#losses-run").click()
+            page.wait_for_function("t => document.body.innerText.includes(t)", arg=expect, timeout=10_000)
+            if i >= 2:
+                times.append((time.perf_counter() - t0) * 1000)
+        b.close()
+    emit(name="loss_update_in_browser_p50", value=round(statistics.median(times), 1), unit="ms",
+         p95=round(pct(times, 0.95), 1), n=len(times), target="<= 50 ms (the API round trip)",
+         note="Chromium: press Compute -> the new loss on the page (numbers; the figure follows)")
+
+
 if __name__ == "__main__":
     import os
 
     print(json.dumps({"name": "load_average_1min", "value": os.getloadavg()[0], "unit": "",
                       "cpus": os.cpu_count()}), flush=True)
     bench_roundtrip()  # first, with the server's default torch threads
+    bench_browser()
     bench_dlcore()     # default intra-op threads (as the app runs)
     bench_dlcore(1)    # single thread: tiny tensors, no OpenMP wake-ups on a loaded machine
