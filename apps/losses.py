@@ -102,6 +102,23 @@ def compute_all(*args):
     return (*compute(*args), plot_loss(*args))
 
 
+def compute_live(*args):
+    """On-change variant of :func:`compute`: a half-typed tensor shows its message in place of the
+    result (no error pop-up while typing) and the previous steps stay on screen."""
+    try:
+        return compute(*args)
+    except gr.Error as exc:
+        return f"⚠ {exc.message}", gr.skip(), gr.skip()
+
+
+def plot_live(*args):
+    """On-change variant of :func:`plot_loss`: keeps the last figure while the input is invalid."""
+    try:
+        return plot_loss(*args)
+    except gr.Error:
+        return gr.skip()
+
+
 @guard
 def compute(loss, prediction, target, reduction, delta, beta, weight, ignore_index, label_smoothing,
             pos_weight, log_target):
@@ -236,16 +253,23 @@ def _calculator_tab() -> None:
             pw = gr.Textbox(first[9], label="pos_weight per class (BCEWithLogits)")
             lt = gr.Checkbox(first[10], label="log_target (KLDivLoss)")
     btn = gr.Button("Compute step by step", variant="primary", elem_id=RUN_BUTTON)
-    summary = gr.Markdown(latex_delimiters=LATEX)
-    chance_md = gr.Markdown()
+    # The default example is worked out when the tab is built (about a millisecond, no figure:
+    # that follows the first edit or click), so the page never opens on an empty result.
+    first_summary, first_steps, first_chance = compute(*first)
+    summary = gr.Markdown(first_summary, latex_delimiters=LATEX)
+    chance_md = gr.Markdown(first_chance)
     with gr.Row():
         with gr.Column(scale=3):
-            steps = gr.Markdown(latex_delimiters=LATEX, elem_classes=["formula-box"])
+            steps = gr.Markdown(first_steps, latex_delimiters=LATEX, elem_classes=["formula-box"])
         with gr.Column(scale=2, min_width=420):
             fig = gr.Plot(label="per-element loss", show_label=False)
     inputs = [loss, pred, targ, red, delta, beta, weight, ii, ls, pw, lt]
     btn.click(compute, inputs, [summary, steps, chance_md], api_name="loss_compute", **LIGHT).then(
         plot_loss, inputs, [fig], api_name="loss_plot", **LIGHT)
+    # Live: every edit recomputes (~1 ms); a burst of edits runs once more at the end, not once each.
+    gr.on([c.change for c in inputs], compute_live, inputs, [summary, steps, chance_md],
+          api_name="loss_compute_live", api_visibility="undocumented", trigger_mode="always_last", **LIGHT).then(
+        plot_live, inputs, [fig], api_name="loss_plot_live", api_visibility="undocumented", **LIGHT)
     gr.Examples([a for _, a in SEED_EXAMPLES], inputs, [summary, steps, chance_md, fig], fn=compute_all,
                 run_on_click=True,
                 cache_examples=False, example_labels=[lbl for lbl, _ in SEED_EXAMPLES],

@@ -69,3 +69,23 @@ def test_other_panels():
     out = tab.run_custom_pitfall("BCEWithLogitsLoss", "float32", "int64", "none", "indices", "none")
     assert "can't be cast to the desired output type Long" in out and "y = y.float()" in out
     assert len(tab.ENDPOINTS[[e.api_name for e in tab.ENDPOINTS].index("loss_pitfall")].examples) == len(PITFALLS)
+
+
+def test_live_edits_show_the_message_in_place_and_keep_the_last_result():
+    args = list(tab.SEED_EXAMPLES[0][1])
+    good = tab.compute_live(*args)
+    assert good[0].startswith("### MSELoss = 0.0925")
+    args[1] = "[[0.5, 0.2], [0.7"  # half-typed
+    summary, steps, chance = tab.compute_live(*args)
+    assert summary.startswith("⚠") and "could not be read" in summary
+    assert isinstance(steps, type(gr.skip())) and isinstance(chance, type(gr.skip()))
+    assert isinstance(tab.plot_live(*args), type(gr.skip()))
+    with pytest.raises(gr.Error):  # the button path still raises (an error pop-up is right there)
+        tab.compute(*args)
+
+
+def test_the_page_opens_on_the_default_result():
+    with gr.Blocks() as demo:
+        tab.build()
+    values = [str(c["props"].get("value")) for c in demo.get_config_file()["components"] if c["type"] == "markdown"]
+    assert any(v.startswith("### MSELoss = 0.0925") for v in values)
