@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CLIENT_FLOOR_NOTE, emit, pct, post_run, serve, timeit  # noqa: E402
+from bench.common import api_update_figures, browser_edit_ms, emit, emit_ms, pct, serve, timeit  # noqa: E402
 
 
 
@@ -100,22 +99,7 @@ def bench_roundtrip(n: int = 60) -> None:
     with serve("--tabs", "layers") as url, serve(peer=True) as peer_url:
         c = Client(url, verbose=False)
         pc = Client(peer_url, verbose=False)
-        examples = tab.ENDPOINTS[0].examples
-        for a in examples:
-            c.predict(*a, api_name="/layers_shape")
-        pc.predict("x", api_name="/noop")
-        rt = [timeit(lambda a=examples[i % len(examples)]: c.predict(*a, api_name="/layers_shape"), 1)[0]
-              for i in range(n)]
-        noop = timeit(lambda: pc.predict("x", api_name="/noop"), n)
-        emit(name="layers_update_gradio_client_p50", value=round(statistics.median(rt), 1), unit="ms",
-             p95=round(pct(rt, 0.95), 1), n=n, peer="no-op endpoint, bare Gradio server, same client",
-             peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms",
-             note=CLIENT_FLOOR_NOTE)
-        rh = [timeit(lambda a=examples[i % len(examples)]: post_run(url, "layers_shape", a), 1)[0]
-              for i in range(n)]
-        emit(name="layers_update_raw_http_p50", value=round(statistics.median(rh), 1), unit="ms",
-             p95=round(pct(rh, 0.95), 1), n=n, note="POST /gradio_api/run/layers_shape, same server",
-             target="<= 50 ms")
+        api_update_figures("layers_update", c, pc, url, "layers_shape", tab.ENDPOINTS[0].examples, n)
         stack_args = tab.ENDPOINTS[2].examples[0]
         st = timeit(lambda: c.predict(*stack_args, api_name="/layers_stack"), 30)
         emit(name="layers_stack_gradio_client_p50", value=round(statistics.median(st), 1), unit="ms",
@@ -126,37 +110,12 @@ def bench_roundtrip(n: int = 60) -> None:
              p95=round(pct(wt, 0.95), 1), n=20, note="worked Conv2d (§1.2.4.1) + sliding-window figure")
 
 
-def bench_browser(n: int = 20) -> None:
-    """What a learner feels: edit the input shape in Chromium and time until the page shows the
-    new output shape (the on-change event, the browser's own Gradio client, the re-render)."""
-    from pathlib import Path as _P
-
-    if not _P("/usr/bin/chromium").exists():
-        return
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
-
+def bench_browser() -> None:
     sizes = [(28, 14), (32, 16), (64, 32), (30, 15)]
-    with serve("--tabs", "layers") as url, sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = b.new_page()
-        page.goto(url)
-        page.wait_for_selector("[role=tab]")
-        box = page.get_by_label("input shape", exact=False).first
-        times = []
-        for i in range(n + 2):
-            h, out = sizes[i % len(sizes)]
-            t0 = time.perf_counter()
-            box.fill(f"(1, 1, {h}, {h})")
-            page.wait_for_function("t => document.body.innerText.includes(t)", arg=f"(1, 6, {out}, {out})",
-                                   timeout=10_000)
-            if i >= 2:  # the first two warm up the page's own client
-                times.append((time.perf_counter() - t0) * 1000)
-        b.close()
-    emit(name="layers_update_in_browser_p50", value=round(statistics.median(times), 1), unit="ms",
-         p95=round(pct(times, 0.95), 1), n=len(times), target="<= 50 ms (the API round trip)",
-         note="Chromium: fill the input-shape box -> new output shape on the page (on-change event)")
+    times = browser_edit_ms("layers", "input shape", [(f"(1, 1, {h}, {h})", f"(1, 6, {o}, {o})") for h, o in sizes])
+    if times:
+        emit_ms("layers_update_in_browser_p50", times, target="<= 50 ms (the API round trip)",
+                note="Chromium: fill the input-shape box -> new output shape on the page (on-change event)")
 
 
 if __name__ == "__main__":

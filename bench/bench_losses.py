@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CLIENT_FLOOR_NOTE, emit, pct, post_run, serve, timeit  # noqa: E402
+from bench.common import api_update_figures, browser_edit_ms, emit, emit_ms, pct, serve, timeit  # noqa: E402
 
 
 
@@ -81,57 +80,20 @@ def bench_roundtrip(n: int = 60) -> None:
         c = Client(url, verbose=False)
         pc = Client(peer_url, verbose=False)
         examples = [a for _, a in tab.SEED_EXAMPLES[:12]]
-        for a in examples:  # warm-up
-            c.predict(*a, api_name="/loss_compute")
-        pc.predict("x", api_name="/noop")
-        rt = [timeit(lambda a=examples[i % len(examples)]: c.predict(*a, api_name="/loss_compute"), 1)[0]
-              for i in range(n)]
-        noop = timeit(lambda: pc.predict("x", api_name="/noop"), n)
-        emit(name="loss_update_gradio_client_p50", value=round(statistics.median(rt), 1), unit="ms",
-             p95=round(pct(rt, 0.95), 1), n=n, peer="no-op endpoint, bare Gradio server, same client",
-             peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms",
-             note=CLIENT_FLOOR_NOTE)
-        rh = [timeit(lambda a=examples[i % len(examples)]: post_run(url, "loss_compute", a), 1)[0]
-              for i in range(n)]
-        emit(name="loss_update_raw_http_p50", value=round(statistics.median(rh), 1), unit="ms",
-             p95=round(pct(rh, 0.95), 1), n=n, note="POST /gradio_api/run/loss_compute, same server",
-             target="<= 50 ms")
+        api_update_figures("loss_update", c, pc, url, "loss_compute", examples, n)
         pl = [timeit(lambda a=examples[i % len(examples)]: c.predict(*a, api_name="/loss_plot"), 1)[0]
               for i in range(min(n, 30))]
         emit(name="loss_plot_gradio_client_p50", value=round(statistics.median(pl), 1), unit="ms",
              p95=round(pct(pl, 0.95), 1), n=len(pl), note="per-element figure, a separate chained event")
 
 
-def bench_browser(n: int = 20) -> None:
-    """What a learner feels: edit the prediction in Chromium and time until the page shows the new
-    loss (the on-change event, the browser's own Gradio client, Markdown + KaTeX rendering)."""
-    from pathlib import Path as _P
-
-    if not _P("/usr/bin/chromium").exists():
-        return
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
-
+def bench_browser() -> None:
     cases = [("[[0.5, 0.2], [0.7, 0.9]]", "MSELoss = 0.0925"), ("[[0.5, 0.4], [0.3, 0.5]]", "MSELoss = 0.0025")]
-    with serve("--tabs", "losses") as url, sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = b.new_page()
-        page.goto(url)
-        page.wait_for_selector("[role=tab]")
-        box = page.get_by_label("prediction x", exact=False).first
-        times = []
-        for i in range(n + 2):
-            pred, expect = cases[i % 2]
-            t0 = time.perf_counter()
-            box.fill(pred)  # live: every edit recomputes
-            page.wait_for_function("t => document.body.innerText.includes(t)", arg=expect, timeout=10_000)
-            if i >= 2:
-                times.append((time.perf_counter() - t0) * 1000)
-        b.close()
-    emit(name="loss_update_in_browser_p50", value=round(statistics.median(times), 1), unit="ms",
-         p95=round(pct(times, 0.95), 1), n=len(times), target="<= 50 ms (the API round trip)",
-         note="Chromium: edit the prediction -> the new loss on the page (numbers; the figure follows)")
+    times = browser_edit_ms("losses", "prediction x", cases)
+    if times:
+        emit_ms("loss_update_in_browser_p50", times, target="<= 50 ms (the API round trip)",
+                note="Chromium: edit the prediction -> the new loss on the page (incl. Markdown + KaTeX "
+                     "rendering; the figure follows)")
 
 
 if __name__ == "__main__":

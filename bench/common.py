@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -87,6 +88,58 @@ def post_run(url: str, api_name: str, args: Sequence[object], timeout: float = 3
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read())["data"]
+
+
+def emit_ms(name: str, times_ms: Sequence[float], **extra: object) -> None:
+    """Emit the median of ``times_ms`` (with p95 and n) as one figure in milliseconds."""
+    emit(name, round(statistics.median(times_ms), 1), "ms", p95=round(pct(times_ms, 0.95), 1), n=len(times_ms),
+         **extra)
+
+
+def api_update_figures(prefix: str, client: object, peer_client: object, url: str, api_name: str,
+                       examples: Sequence[Sequence[object]], n: int = 60) -> None:
+    """One update through the API three ways, in the same run: ``gradio_client`` (with a no-op
+    endpoint on a bare Gradio server as the peer) and one plain HTTP POST."""
+    for a in examples:  # warm-up: first calls import and compile
+        client.predict(*a, api_name=f"/{api_name}")
+    peer_client.predict("x", api_name="/noop")
+    rt = [timeit(lambda a=examples[i % len(examples)]: client.predict(*a, api_name=f"/{api_name}"), 1)[0]
+          for i in range(n)]
+    noop = timeit(lambda: peer_client.predict("x", api_name="/noop"), n)
+    emit_ms(f"{prefix}_gradio_client_p50", rt, peer="no-op endpoint, bare Gradio server, same client",
+            peer_p50=round(statistics.median(noop), 1), peer_p95=round(pct(noop, 0.95), 1), target="<= 50 ms",
+            note=CLIENT_FLOOR_NOTE)
+    rh = [timeit(lambda a=examples[i % len(examples)]: post_run(url, api_name, a), 1)[0] for i in range(n)]
+    emit_ms(f"{prefix}_raw_http_p50", rh, note=f"POST /gradio_api/run/{api_name}, same server", target="<= 50 ms")
+
+
+def browser_edit_ms(tab: str, label: str, cases: Sequence[tuple[str, str]], n: int = 20) -> list[float] | None:
+    """What a learner feels: in Chromium, type each case's text into the box labelled ``label`` on
+    ``tab`` and time until the page shows the case's expected text (the on-change event, the
+    browser's own Gradio client and the re-render). Two warm-up edits are not counted.
+    Returns None where Chromium is not installed."""
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    times: list[float] = []
+    with serve("--tabs", tab) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("[role=tab]")
+        box = page.get_by_label(label, exact=False).first
+        for i in range(n + 2):
+            text, expect = cases[i % len(cases)]
+            t0 = time.perf_counter()
+            box.fill(text)
+            page.wait_for_function("t => document.body.innerText.includes(t)", arg=expect, timeout=10_000)
+            if i >= 2:
+                times.append((time.perf_counter() - t0) * 1000)
+        browser.close()
+    return times
 
 
 @contextlib.contextmanager
