@@ -298,11 +298,11 @@ def build() -> None:
         info = gr.Markdown()
         tokens = gr.Dataframe(headers=TOKEN_HEADERS, label="Tokens, ids, segments, positions and embedding norms",
                               wrap=True)
-        emb_plot = gr.Plot(label="E = E_token + E_position + E_segment (first 32 dimensions)")
+        emb_plot = gr.Plot(label="E = E_token + E_position + E_segment (first 32 dimensions)", show_label=False)
         with gr.Row():
-            att_plot = gr.Plot(label="Attention map (row = query token)")
-            from_plot = gr.Plot(label="Attention from the chosen token")
-        grid_plot = gr.Plot(label="Every head of the chosen layer")
+            att_plot = gr.Plot(label="Attention map (row = query token)", show_label=False)
+            from_plot = gr.Plot(label="Attention from the chosen token", show_label=False)
+        grid_plot = gr.Plot(label="Every head of the chosen layer", show_label=False)
         ins_inputs = [a, b, encoder, layer, head, token]
         gr.on([run.click, layer.release, head.release, token.release], inside, ins_inputs,
               [info, tokens, emb_plot, att_plot, from_plot, grid_plot], api_name="bert_inside", **HEAVY)
@@ -325,7 +325,7 @@ def build() -> None:
         fmd = gr.Markdown()
         with gr.Row():
             fdf = gr.Dataframe(headers=FILL_HEADERS, label="Candidates", wrap=True)
-            fplot = gr.Plot(label="Top candidates")
+            fplot = gr.Plot(label="Top candidates", show_label=False)
         fbtn.click(fill, [ftext, method, top_k], [fmd, fdf, fplot], api_name="bert_fill", **HEAVY)
         gr.Examples([["The cat sat on the [MASK].", OFFLINE_FILL, 10],
                      ["Paris is the capital of [MASK].", OFFLINE_FILL, 10],
@@ -359,7 +359,7 @@ def build() -> None:
             fseed = gr.Number(0, precision=0, label="seed")
         tbtn = gr.Button("Fine-tune and prompt", variant="primary", elem_id="bert-finetune")
         tmd = gr.Markdown()
-        tplot = gr.Plot(label="Training loss (a) and test accuracy (a vs b)")
+        tplot = gr.Plot(label="Training loss (a) and test accuracy (a vs b)", show_label=False)
         tdf = gr.Dataframe(headers=["test sentence", "true label"], label="Predictions", wrap=True)
         tprompt = gr.Textbox(label="The prompt the causal LM saw (first test sentence)", lines=8)
         ft_inputs = [tr, te, encoder, pooling, epochs, lr, fseed]

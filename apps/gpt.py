@@ -363,7 +363,7 @@ def build() -> None:
             beam_df = gr.Dataframe(headers=BEAM_HEADERS, label="Beams and their scores (beam search)", wrap=True)
         with gr.Row():
             step_sl = gr.Slider(1, 256, 1, step=1, label="inspect step (after a greedy/sampling run)", interactive=False)
-            plot = gr.Plot(label="Distribution before / after the filters")
+            plot = gr.Plot(label="Distribution before / after the filters", show_label=False)
         steps_state = gr.State([])
         inputs = [model, prompt, mode, strategy, max_new, T, top_k, top_p, rep, beams, seed]
         ev = run.click(generate, inputs, [out, table, beam_df, status, plot, steps_state, step_sl, seen, picked],
@@ -393,7 +393,7 @@ def build() -> None:
         with gr.Row():
             s_table = gr.Dataframe(headers=TABLE_HEADERS, label="Next-token table", wrap=True,
                                    column_widths=TABLE_WIDTHS)
-            s_plot = gr.Plot(label="Candidates")
+            s_plot = gr.Plot(label="Candidates", show_label=False)
         s_outs = [s_state, s_text, s_table, s_choice, s_plot]
         s_start.click(step_start, [model, s_prompt, s_mode, T, top_k, top_p, rep], s_outs,
                       api_name="gpt_step_start", **HEAVY)
@@ -410,7 +410,7 @@ def build() -> None:
                                    combine_adjacent=False)
         with gr.Row():
             sc_df = gr.Dataframe(headers=SCORE_HEADERS, label="Per-token log-probabilities", wrap=True)
-            sc_plot = gr.Plot(label="Surprise per token")
+            sc_plot = gr.Plot(label="Surprise per token", show_label=False)
         sc_btn.click(score, [model, sc_text], [sc_hl, sc_md, sc_df, sc_plot], api_name="gpt_score", **HEAVY)
         gr.Examples([["The cat sat on the mat."], ["Mat the on sat cat the."],
                      ["Colorless green ideas sleep furiously."], ["The capital of France is Paris."],
