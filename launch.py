@@ -188,8 +188,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         pass
 
 
+def __getattr__(name: str) -> gr.Blocks:
+    """``launch.demo`` for importers (notebooks, ``gradio`` tooling): the full app, built on first
+    access, so ``python -m apps.<tab>`` (which imports this module) builds only its own tab."""
+    if name == "demo":
+        global demo
+        demo = build_demo()
+        return demo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 if __name__ == "__main__":
     main()
-else:
-    # Imported (``gradio launch.py`` reload mode, tests, notebooks): expose the full app.
-    demo = build_demo()

@@ -159,3 +159,13 @@ def test_train_warmup_imports_what_the_first_press_needs():
             "print(all(m in sys.modules for m in ('sklearn.datasets', 'torch._dynamo', 'dlcore.train.playground')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.stdout.strip().endswith("True"), out.stderr
+
+
+def test_module_demo_is_built_on_first_access_only():
+    """`python -m apps.<tab>` imports launch: that must not build every tab first."""
+    code = ("import gradio as gr, launch; before = 'demo' in vars(launch); d = launch.demo; "
+            "ids = {c.get('props', {}).get('elem_id') for c in d.get_config_file()['components']}; "
+            "print(before, isinstance(d, gr.Blocks), launch.demo is d, "
+            "all(f'tab-{n}' in ids for n in launch.TABS))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.stdout.split()[-4:] == ["False", "True", "True", "True"], out.stdout + out.stderr
