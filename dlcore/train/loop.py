@@ -17,6 +17,15 @@ per epoch train/val loss and accuracy, and a clear verdict when the loss becomes
 ("diverged") or when the run is stopped (a callback returns ``True``/``"stop"``, or a
 ``threading.Event`` is set).
 
+Two hooks make the same loop train what is not plain supervised learning:
+
+* ``batch_hook(trainer, x, y) -> (x, y)`` rewrites each batch before the forward pass, e.g.
+  replacing it with PGD adversarial examples (adversarial training, Madry et al. 2018,
+  https://arxiv.org/abs/1706.06083) or adding augmented copies;
+* ``objective(model, x, y) -> (loss, outputs | None)`` replaces ``criterion(model(x), y)``,
+  e.g. DDPM's noise-prediction MSE (Ho et al. 2020) or a distillation loss; accuracy is
+  reported when it returns class outputs.
+
 :meth:`Trainer.steps` is a generator (yields a :class:`StepLog` after every optimizer step,
 with ``epoch_log`` set on the last step of an epoch) so a UI can stream it;
 :meth:`Trainer.fit` drains it and returns the :class:`History`.
@@ -44,7 +53,7 @@ from dlcore.train.runtime import default_device, seed_everything, torch_threads
 from dlcore.train.schedules import ScheduleConfig, make_scheduler
 
 __all__ = ["TrainConfig", "StepLog", "EpochLog", "History", "Callback", "Trainer", "fit", "predict",
-           "seed_everything", "default_device", "make_loss", "MAX_EPOCHS", "Status"]
+           "seed_everything", "default_device", "make_loss", "MAX_EPOCHS", "Status", "BatchHook", "Objective"]
 
 #: Hard cap on epochs for one run (the playground is for seconds-to-minutes runs).
 MAX_EPOCHS = 500
@@ -113,6 +122,10 @@ class TrainConfig:
 
 
 Data = tuple[torch.Tensor, torch.Tensor] | Iterable[tuple[torch.Tensor, torch.Tensor]]
+#: ``batch_hook(trainer, x, y) -> (x, y)``: rewrite a batch before the forward pass.
+BatchHook = Callable[["Trainer", torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+#: ``objective(model, x, y) -> (loss, outputs or None)``: the loss of one batch.
+Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor], tuple[torch.Tensor, "torch.Tensor | None"]]
 
 
 def _wants_stop(answer: Any) -> bool:
@@ -142,8 +155,11 @@ class Trainer:
 
     def __init__(self, model: nn.Module, train: Data, val: tuple[torch.Tensor, torch.Tensor] | None = None,
                  config: TrainConfig | None = None, callbacks: Sequence[Callback] = (),
-                 stop_event: threading.Event | None = None) -> None:
+                 stop_event: threading.Event | None = None, batch_hook: BatchHook | None = None,
+                 objective: Objective | None = None) -> None:
         self.config = config or TrainConfig()
+        self.batch_hook = batch_hook
+        self.objective = objective
         self.config.validate()
         self.device = torch.device(self.config.device) if self.config.device else default_device()
         self.model = model.to(self.device)
@@ -199,9 +215,23 @@ class Trainer:
     # -- evaluation ---------------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-        """(loss, accuracy) on ``(x, y)`` in eval mode (accuracy NaN for regression)."""
-        out = predict(self.model, x, self.config.eval_batch_size)  # (N, C)
-        return self.loss_fn(out, y).item(), accuracy(out, y, self.config.task)
+        """(loss, accuracy) on ``(x, y)`` in eval mode (accuracy NaN for regression or when the
+        objective returns no class outputs)."""
+        if self.objective is None:
+            out = predict(self.model, x, self.config.eval_batch_size)  # (N, C)
+            return self.loss_fn(out, y).item(), accuracy(out, y, self.config.task)
+        was = self.model.training
+        self.model.eval()
+        bs, total, outs = self.config.eval_batch_size, 0.0, []
+        for i in range(0, len(x), bs):
+            loss, out = self.objective(self.model, x[i:i + bs].to(self.device), y[i:i + bs].to(self.device))
+            total += float(loss) * len(x[i:i + bs])
+            if out is not None:
+                outs.append(out.cpu())
+        self.model.train(was)
+        acc = accuracy(torch.cat(outs), y, self.config.task) if outs and self.config.task != "regression" \
+            else float("nan")
+        return total / max(len(x), 1), acc
 
     # -- the loop -----------------------------------------------------------------------------
     def steps(self) -> Iterator[StepLog]:
@@ -224,8 +254,14 @@ class Trainer:
             n_batches = 0
             for bx, by in self._batches(gen):
                 bx, by = bx.to(self.device), by.to(self.device)
-                out = self.model(bx)                   # 1. forward  (B, C)
-                loss = self.loss_fn(out, by)           # 2. loss
+                if self.batch_hook is not None:        # 0. optional: rewrite the batch
+                    bx, by = self.batch_hook(self, bx, by)
+                    self.model.train()                 #    (a hook may have switched to eval)
+                if self.objective is None:
+                    out = self.model(bx)               # 1. forward  (B, C)
+                    loss = self.loss_fn(out, by)       # 2. loss
+                else:
+                    loss, out = self.objective(self.model, bx, by)  # 1.+2. a custom objective
                 loss_val = loss.item()
                 if not math.isfinite(loss_val):
                     h.status = "diverged"
@@ -242,7 +278,7 @@ class Trainer:
                 step += 1
                 n_batches += 1
                 loss_sum += loss_val
-                if cfg.task != "regression":
+                if cfg.task != "regression" and out is not None:
                     correct += accuracy(out.detach(), by, cfg.task) * len(bx)
                 seen += len(bx)
                 norm_sum = norms if norm_sum is None else norm_sum + norms
@@ -263,8 +299,9 @@ class Trainer:
             val_loss = val_acc = float("nan")
             if self.val is not None:
                 val_loss, val_acc = self.evaluate(*self.val)
+            has_acc = cfg.task != "regression" and (self.objective is None or correct > 0)
             elog = EpochLog(epoch, loss_sum / n_batches,
-                            correct / seen if cfg.task != "regression" else float("nan"),
+                            correct / seen if has_acc else float("nan"),
                             val_loss, val_acc, lr, norm_sum / n_batches,  # type: ignore[operator]
                             time.perf_counter() - t0)
             h.epochs.append(elog)
@@ -300,6 +337,7 @@ class Trainer:
 
 def fit(model: nn.Module, train: Data, val: tuple[torch.Tensor, torch.Tensor] | None = None,
         config: TrainConfig | None = None, callbacks: Sequence[Callback] = (),
-        stop_event: threading.Event | None = None) -> History:
-    """Shorthand for ``Trainer(model, train, val, config, callbacks, stop_event).fit()``."""
-    return Trainer(model, train, val, config, callbacks, stop_event).fit()
+        stop_event: threading.Event | None = None, batch_hook: BatchHook | None = None,
+        objective: Objective | None = None) -> History:
+    """Shorthand for ``Trainer(model, train, val, config, callbacks, stop_event, ...).fit()``."""
+    return Trainer(model, train, val, config, callbacks, stop_event, batch_hook, objective).fit()

@@ -22,6 +22,7 @@ Rebuild from the recipe (deterministic): ``python -m dlcore.zoo build fmnist_cnn
 from __future__ import annotations
 
 import functools
+import importlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,7 +31,8 @@ from torch import nn
 
 from dlcore.data import DataSplit
 from dlcore.zoo.recipes import (
-    RECIPES, Recipe, ZooDataUnavailable, evaluate_accuracy, load_recipe_data, train_recipe,
+    KINDS, RECIPES, Recipe, RecipeKind, ZooDataUnavailable, evaluate_accuracy, evaluate_recipe,
+    load_recipe_data, register_kind, register_recipe, train_recipe,
 )
 from dlcore.zoo.store import Status, Zoo, atomic_write_bytes, sha256_file
 
@@ -38,11 +40,18 @@ __all__ = [
     "ZOO_DIR", "NAMES", "RECIPES", "Recipe", "Zoo", "Status", "ZooDataUnavailable",
     "default_zoo", "get", "info", "verify", "status", "build", "load_data", "evaluate",
     "image_classifier", "evaluate_accuracy", "train_recipe", "sha256_file",
-    "atomic_write_bytes", "TWINS",
+    "atomic_write_bytes", "TWINS", "KINDS", "RecipeKind", "register_kind", "register_recipe",
+    "evaluate_recipe", "FAMILIES",
 ]
 
-ZOO_DIR = Path(__file__).resolve().parent
+#: Modules that register recipe kinds and recipes of other families (imported below, in order).
+#: A new family = one ``dlcore/zoo/recipes_<family>.py`` + its name here.
+FAMILIES: tuple[str, ...] = ()
+for _mod in FAMILIES:
+    importlib.import_module(_mod)
 NAMES: tuple[str, ...] = tuple(RECIPES)
+
+ZOO_DIR = Path(__file__).resolve().parent
 #: Fashion-MNIST model -> its digits fallback twin.
 TWINS: dict[str, str] = {"fmnist_cnn": "digits_cnn", "fmnist_lenet300": "digits_mlp"}
 
@@ -92,10 +101,12 @@ def load_data(name: str) -> DataSplit:
     return load_recipe_data(RECIPES[name])
 
 
-def evaluate(name: str) -> float:
-    """Re-measure test accuracy of the stored checkpoint on its test split."""
-    split = load_data(name)
-    return evaluate_accuracy(get(name), split.x_test, split.y_test)
+def evaluate(name: str) -> dict[str, float]:
+    """Re-measure the stored checkpoint's metrics (``test_accuracy`` for classifiers, plus
+    whatever its recipe kind records) on its test data."""
+    if name not in RECIPES:
+        raise KeyError(f"zoo model {name!r} is not one of {list(RECIPES)}")
+    return evaluate_recipe(get(name), RECIPES[name])
 
 
 def image_classifier(kind: Literal["cnn", "mlp"] = "cnn") -> tuple[str, nn.Module, DataSplit]:

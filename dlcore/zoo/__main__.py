@@ -3,7 +3,7 @@
     python -m dlcore.zoo list                 # names, accuracy, sha256 status
     python -m dlcore.zoo verify               # exit 1 if any checkpoint fails its sha256
     python -m dlcore.zoo build NAME [NAME..]  # retrain from the recipe ("all" = every model)
-    python -m dlcore.zoo evaluate NAME        # re-measure test accuracy of the stored file
+    python -m dlcore.zoo evaluate NAME        # re-measure the stored file's metrics
 """
 
 from __future__ import annotations
@@ -52,13 +52,17 @@ def main(argv: list[str] | None = None) -> int:
             torch.set_num_threads(args.threads)
         for n in names:
             entry = zoo.build(n)
-            print(f"{n}: test accuracy {entry['test_accuracy']:.4f} on {entry['n_test']} "
+            acc = entry["test_accuracy"]
+            extra = " ".join(f"{k}={v:.4f}" for k, v in entry.get("metrics", {}).items())
+            print(f"{n}: test accuracy {'-' if acc is None else f'{acc:.4f}'} {extra} on {entry['n_test']} "
                   f"({entry['data_source']}), {entry['train_seconds']} s, "
                   f"sha256 {entry['sha256'][:12]}")
         return 0
     for n in names:
-        print(f"{n}: re-measured test accuracy {zoo.evaluate(n):.4f} "
-              f"(manifest {zoo.info(n).get('test_accuracy')})")
+        got = zoo.evaluate(n)
+        entry = zoo.info(n)
+        recorded = {"test_accuracy": entry.get("test_accuracy"), **entry.get("metrics", {})}
+        print(f"{n}: re-measured " + ", ".join(f"{k} {v:.4f} (manifest {recorded.get(k)})" for k, v in got.items()))
     return 0
 
 

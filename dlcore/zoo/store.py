@@ -10,11 +10,14 @@ A manifest entry records ``file``, ``sha256``, ``bytes``, ``arch``, ``data``,
 Loading verifies the sha256 first; a missing or corrupt file is rebuilt from its recipe
 (with a tqdm progress bar) and written atomically (temporary file, then ``os.replace``).
 If the zoo directory is read-only (e.g. an installed package or a Space replica), rebuilt
-files go to an overlay cache directory (``$DLCORE_ZOO_CACHE`` or ``~/.cache/dlcore/zoo``).
+files go to an overlay cache directory (``$DL_LAB_CACHE/zoo``, see :mod:`dlcore.paths`).
+Manifest updates take an advisory file lock, so two processes building different models
+into one zoo never lose each other's entries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -23,13 +26,15 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from torch import nn
 
+from dlcore.lazy import LazyCache
 from dlcore.models import count_parameters
-from dlcore.zoo.recipes import RECIPES, Recipe, build_from_recipe, train_recipe
+from dlcore.paths import cache_dir as _cache_dir
+from dlcore.zoo.recipes import KINDS, RECIPES, Recipe, build_from_recipe
 
 __all__ = ["Zoo", "Status", "sha256_file", "atomic_write_bytes", "MANIFEST", "FORMAT"]
 
@@ -76,6 +81,23 @@ def _writable(d: Path) -> bool:
     return os.access(d, os.W_OK) if d.exists() else os.access(d.parent, os.W_OK)
 
 
+@contextlib.contextmanager
+def _manifest_lock(d: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``d/.manifest.lock`` (no-op where fcntl is missing)."""
+    d.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(d / ".manifest.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class Zoo:
     """A directory of named checkpoints with a manifest.
 
@@ -89,10 +111,10 @@ class Zoo:
                  cache_dir: Path | str | None = None) -> None:
         self.root = Path(root)
         self.recipes = dict(RECIPES if recipes is None else recipes)
-        default_cache = os.environ.get("DLCORE_ZOO_CACHE") or Path.home() / ".cache/dlcore/zoo"
-        self.cache_dir = Path(cache_dir or default_cache)
+        self.cache_dir = Path(cache_dir or _cache_dir("zoo"))
         self._lock = threading.RLock()
-        self._models: dict[tuple[str, str], nn.Module] = {}
+        # every zoo model is small (< 2 MB): no bound needed, but the one loader cache
+        self._models: LazyCache[tuple[str, str], nn.Module] = LazyCache("zoo models", max_extra=None)
 
     # -- manifest ---------------------------------------------------------------------------
     def _read_manifest(self, d: Path) -> dict[str, Any]:
@@ -170,7 +192,7 @@ class Zoo:
             raise KeyError(f"zoo model {name!r} has no recipe to build it from")
         recipe = self.recipes[name]
         with self._lock:
-            result = train_recipe(name, recipe, progress=progress)
+            result = KINDS[recipe.kind].train(name, recipe, progress)
             import io
 
             buf = io.BytesIO()
@@ -181,7 +203,9 @@ class Zoo:
                 "file": f"{name}.pt", "sha256": hashlib.sha256(blob).hexdigest(),
                 "bytes": len(blob), "arch": recipe.arch, "data": recipe.data,
                 "data_source": result.data_source, "recipe": recipe.to_json(),
-                "test_accuracy": round(result.test_accuracy, 6), "n_test": result.n_test,
+                "test_accuracy": None if result.test_accuracy is None else round(result.test_accuracy, 6),
+                "n_test": result.n_test,
+                "metrics": {k: round(float(v), 6) for k, v in result.metrics.items()},
                 "params": count_parameters(result.model),
                 "version": 0,  # set below
                 "torch": torch.__version__, "threads": result.threads,
@@ -191,11 +215,16 @@ class Zoo:
             previous = self.info(name)
             same = previous.get("sha256") == entry["sha256"]  # identical rebuild: same version
             entry["version"] = int(previous.get("version", 0)) + (0 if same else 1)
-            atomic_write_bytes(target / entry["file"], blob)
-            models = self._read_manifest(target)
-            models[name] = entry
-            self._write_manifest(target, models)
-            self._models = {k: v for k, v in self._models.items() if k[0] != name}
+            if not entry["metrics"]:
+                del entry["metrics"]
+            with _manifest_lock(target):
+                atomic_write_bytes(target / entry["file"], blob)
+                models = self._read_manifest(target)
+                models[name] = entry
+                self._write_manifest(target, models)
+            for key in self._models.keys():
+                if key[0] == name:
+                    self._models.discard(key)
             return entry
 
     # -- load -------------------------------------------------------------------------------
@@ -234,20 +263,23 @@ class Zoo:
         """
         self._check_name(name)
         key = (name, str(device))
+
+        def load() -> nn.Module:
+            state = self.load_state(name, rebuild=rebuild, progress=progress)
+            recipe = self.recipes.get(name) or Recipe(**self.info(name)["recipe"])
+            model = build_from_recipe(recipe)
+            model.load_state_dict(state)
+            return model.to(device).eval()
+
+        if fresh:
+            with self._lock:
+                return load()
         with self._lock:
-            if fresh or key not in self._models:
-                state = self.load_state(name, rebuild=rebuild, progress=progress)
-                recipe = self.recipes.get(name) or Recipe(**self.info(name)["recipe"])
-                model = build_from_recipe(recipe)
-                model.load_state_dict(state)
-                model = model.to(device).eval()
-                if fresh:
-                    return model
+            def shared() -> nn.Module:
                 # shared between requests: freeze the weights so concurrent backward passes
                 # (saliency, attacks need input gradients only) never accumulate .grad here
-                model.requires_grad_(False)
-                self._models[key] = model
-            return self._models[key]
+                return load().requires_grad_(False)
+            return self._models.get(key, shared)
 
     def clear_cache(self) -> None:
         """Forget loaded models (next :meth:`get` reads the file again)."""

@@ -1,5 +1,6 @@
 """The training loop: it learns, stops, detects divergence, is reproducible, refuses bad input."""
 
+import math
 import threading
 
 import pytest
@@ -163,3 +164,44 @@ def test_num_threads_is_scoped_to_the_run():
     x, y = _blobs()
     fit(_mlp(), (x, y), None, TrainConfig(num_threads=1, batch_size=32, epochs=1), callbacks=[Probe()])
     assert seen == [1, 1] and torch.get_num_threads() == before
+
+
+def test_batch_hook_rewrites_every_batch_and_the_model_trains_again() -> None:
+    """The hook sees each batch (e.g. to swap in adversarial examples) and may use eval mode."""
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    seen: list[int] = []
+    modes: list[bool] = []
+
+    def hook(trainer, bx, by):
+        trainer.model.eval()          # an attack runs in eval mode ...
+        seen.append(len(bx))
+        return bx * 0.0, by           # ... and returns a different batch
+
+    orig_forward = model.forward
+
+    def spy(inp):
+        modes.append(model.training)
+        return orig_forward(inp)
+
+    model.forward = spy  # type: ignore[method-assign]
+    h = Trainer(model, (x, y), None, TrainConfig(epochs=2, batch_size=16, seed=0), batch_hook=hook).fit()
+    assert h.status == "finished" and seen == [16] * 8
+    assert all(modes)  # the loop switched back to train mode before every forward pass
+
+
+def test_objective_replaces_the_criterion() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(32, 2)
+    model = nn.Linear(2, 2)
+
+    def objective(m, bx, by):  # a self-supervised loss: reconstruct the input, no class outputs
+        return ((m(bx) - bx) ** 2).mean(), None
+
+    h = Trainer(model, (x, torch.zeros(32)), (x, torch.zeros(32)),
+                TrainConfig(task="regression", epochs=30, batch_size=8, lr=0.05, seed=0),
+                objective=objective).fit()
+    assert h.status == "finished"
+    assert h.epochs[-1].train_loss < 0.1 * h.epochs[0].train_loss
+    assert math.isnan(h.epochs[-1].train_acc) and h.epochs[-1].val_loss < 0.05
