@@ -110,9 +110,15 @@ def warm_up(names: Sequence[str]) -> threading.Thread:
 
 
 def free_port(host: str, start: int, tries: int = 100) -> int:
-    """First port >= ``start`` on which ``host`` can bind."""
+    """First port >= ``start`` on which ``host`` can bind.
+
+    The probe sets ``SO_REUSEADDR`` like the server itself (uvicorn) does, so the TIME-WAIT
+    sockets a stopped server leaves behind do not make its port look taken: a restart gets
+    the same port.
+    """
     for port in range(start, start + tries):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind((host, port))
                 return port

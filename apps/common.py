@@ -1,16 +1,26 @@
-"""Shared plumbing for every tab: error handling, queue settings, API declarations.
+"""Shared plumbing for every tab: errors, events, inputs, stopping, API declarations.
 
 Each piece exists once here and every tab uses it:
 
-* :func:`guard` wraps an event handler: a ``ValueError`` from ``dlcore`` reaches the user
-  as ``gr.Error`` with its own message; anything else is logged with its traceback and
-  shown as a short "internal error" message with a reference, never a raw trace.
-* :data:`LIGHT` / :data:`HEAVY`: event settings for a 2-core machine. Cheap calculator
-  events skip the queue; heavy events (training, sampling, model inference) share one
-  ``concurrency_id`` with a small limit so two students cannot starve the CPU together.
-* :class:`Endpoint`: what a tab declares about each named API endpoint (example inputs
-  that must work, bad inputs that must give a clear error). The API and browser tests
-  loop over these, so a new tab is covered without new harness code.
+* :func:`guard` wraps a handler: a ``ValueError`` from ``dlcore`` becomes a ``gr.Error`` with
+  its own message (one log line, no traceback); anything else is logged with its traceback
+  and shown as a short "internal error" with a reference, never a raw trace.
+* :func:`on` registers an event with the house policy for failures: the message is shown
+  **once, in place** (in the event's message Markdown; a toast only when it has none), the
+  other outputs are cleared so no stale result sits beside an error, and API callers still
+  get an error (``AppError`` with the same message).
+* :func:`live`: the on-change variant of a handler: a half-typed input shows its message in
+  place instead of failing.
+* :data:`LIGHT` / :data:`HEAVY`: event settings for a 2-core machine. Cheap events skip the
+  queue; heavy ones share one ``concurrency_id`` with a small limit.
+* Input components (:class:`Number`, :class:`Slider`, :class:`Dropdown`, :class:`Radio`,
+  :class:`Checkbox`) that pass whatever arrives through to the handler, which validates it
+  with ``dlcore.textinput`` and names the field; Gradio's own checks would answer API junk
+  with unnamed messages ("Value 0 is less than minimum value 1") or a ``TypeError``.
+* :data:`STOPS`: the one stop mechanism (a per-session ``threading.Event`` a loop polls).
+* :func:`on_first_open`: compute a panel's default example when its tab is first opened, so
+  no panel is empty before the first click and nothing heavy runs before the page is served.
+* :class:`Endpoint` / :class:`SeedRef`: what a tab declares for the API tests and the Start tab.
 """
 
 from __future__ import annotations
@@ -18,13 +28,18 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import gradio as gr
 
-__all__ = ["guard", "LIGHT", "HEAVY", "Endpoint", "SeedRef", "InternalError"]
+__all__ = ["guard", "on", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
+           "Number", "Slider", "Dropdown", "Radio", "Checkbox", "STOPS", "StopRegistry",
+           "on_first_open", "session_key", "ErrorDemo", "iter_outputs"]
 
 log = logging.getLogger("dl_lab")
 
@@ -32,26 +47,81 @@ log = logging.getLogger("dl_lab")
 LIGHT: dict[str, Any] = {"queue": False}
 #: Heavy events: one shared pool, at most 2 at a time on a 2-core machine.
 HEAVY: dict[str, Any] = {"concurrency_id": "heavy", "concurrency_limit": 2}
+#: LaTeX delimiters for every Markdown that shows formulas.
+LATEX: list[dict[str, Any]] = [{"left": "$$", "right": "$$", "display": True},
+                               {"left": "$", "right": "$", "display": False}]
 
 
+# ----------------------------------------------------------------------------- errors
 class InternalError(gr.Error):
     """Shown for unexpected exceptions; carries a reference id that is also in the log."""
 
 
-def _convert(exc: BaseException) -> gr.Error:
+class _Messages:
+    """The last error message per browser session, for the failure follow-up of :func:`on`."""
+
+    def __init__(self, size: int = 2048, ttl: float = 120.0) -> None:
+        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size, self.ttl = size, ttl
+
+    def put(self, key: str, message: str) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), message)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def pop(self, key: str) -> str | None:
+        with self._lock:
+            item = self._items.pop(key, None)
+        if item is None or time.monotonic() - item[0] > self.ttl:
+            return None
+        return item[1]
+
+
+_MESSAGES = _Messages()
+
+
+def session_key(request: Any) -> str:
+    """A stable key for one browser tab or API client (Gradio's session hash)."""
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
+def _current_session() -> str | None:
+    try:
+        from gradio.context import LocalContext
+
+        req = LocalContext.request.get(None)
+    except (ImportError, LookupError):
+        return None
+    return None if req is None else session_key(req)
+
+
+def _convert(exc: BaseException, where: str) -> gr.Error:
     if isinstance(exc, gr.Error):
-        return exc
-    if isinstance(exc, ValueError):
-        return gr.Error(str(exc), print_exception=False)
-    ref = uuid.uuid4().hex[:8]
-    log.error("internal error ref=%s", ref, exc_info=exc)
-    return InternalError(
-        f"Internal error (ref {ref}): {type(exc).__name__}. This is a bug in the lab, not in "
-        "your input; the details are in the server log.", print_exception=False)
+        msg = str(exc.message)
+        err = exc
+    elif isinstance(exc, ValueError):
+        msg = str(exc)
+        log.info("rejected input in %s: %s", where, msg[:300])
+        err = gr.Error(msg, print_exception=False)
+    else:
+        ref = uuid.uuid4().hex[:8]
+        log.error("internal error ref=%s in %s", ref, where, exc_info=exc)
+        msg = (f"Internal error (ref {ref}): {type(exc).__name__}. This is a bug in the lab, not in "
+               "your input; the details are in the server log.")
+        err = InternalError(msg, print_exception=False)
+    session = _current_session()
+    if session is not None:  # inside an event: the failure follow-up of `on` shows it in place
+        _MESSAGES.put(session, msg)
+        err.visible = False
+    return err
 
 
 def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate an event handler (plain function or generator) with the error policy."""
+    where = getattr(fn, "__qualname__", "handler")
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -60,7 +130,7 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             except (KeyboardInterrupt, GeneratorExit):
                 raise
             except Exception as exc:  # noqa: BLE001 - this is the one place that catches all
-                raise _convert(exc) from None
+                raise _convert(exc, where) from None
         return gen_wrapper
 
     @functools.wraps(fn)
@@ -68,10 +138,219 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001
-            raise _convert(exc) from None
+            raise _convert(exc, where) from None
     return wrapper
 
 
+def _blank(comp: Any) -> Any:
+    """What an output shows after its event failed: cleared if it displays a result."""
+    if isinstance(comp, (gr.Markdown, gr.HTML)):
+        return ""
+    if isinstance(comp, (gr.Plot, gr.Image, gr.Gallery, gr.HighlightedText, gr.JSON, gr.Label,
+                         gr.File, gr.Dataframe)):
+        return None
+    if isinstance(comp, gr.Textbox) and not comp.interactive:
+        return ""
+    return gr.skip()  # inputs used as outputs (sliders, dropdowns), buttons, state: left alone
+
+
+def _failure_handler(outputs: Sequence[Any], message: Any) -> Callable[..., Any]:
+    def show_failure(request: gr.Request) -> Any:
+        msg = _MESSAGES.pop(session_key(request)) or "That did not work (no message was recorded)."
+        if message is None:  # no place for it on the page: a toast
+            raise gr.Error(msg, print_exception=False)
+        vals = [f"⚠ {msg}" if o is message else _blank(o) for o in outputs]
+        return vals[0] if len(vals) == 1 else tuple(vals)
+    return show_failure
+
+
+def on(triggers: Any, fn: Callable[..., Any], inputs: Any, outputs: Any, *, api_name: str | None = None,
+       message: Any = "auto", **settings: Any) -> Any:
+    """Register ``fn`` on ``triggers`` (one event or a list) with the house failure policy.
+
+    Args:
+        triggers: e.g. ``button.click`` or ``[button.click, slider.release]``.
+        fn: the handler (decorate it with :func:`guard`).
+        inputs, outputs: components, as for ``gr.on``.
+        api_name: the endpoint name (declared in the tab's ``ENDPOINTS``).
+        message: the output that shows an error message in place: ``"auto"`` (default) = the
+            first ``gr.Markdown`` among the outputs; ``None`` = show errors as a toast.
+        **settings: ``LIGHT`` / ``HEAVY`` and other ``gr.on`` options.
+
+    Returns:
+        The dependency (chain ``.then`` / ``.success`` as usual).
+    """
+    outs = [] if outputs is None else (list(outputs) if isinstance(outputs, (list, tuple)) else [outputs])
+    if message == "auto":
+        message = next((o for o in outs if isinstance(o, gr.Markdown)), None)
+    dep = gr.on(triggers, fn, inputs, outputs, api_name=api_name, **settings)
+    shown = [o for o in outs if not isinstance(o, gr.State)]
+    queued = settings.get("queue", True)
+    dep.failure(_failure_handler(shown, message), None, shown or None, queue=queued,
+                show_progress="hidden", api_visibility="private",
+                **({"concurrency_limit": None} if queued else {}))
+    return dep
+
+
+def live(fn: Callable[..., Any], n_out: int = 1) -> Callable[..., Any]:
+    """On-change variant of a guarded handler: a half-typed input shows its message in place
+    (first output), the other outputs are cleared; nothing raises."""
+    def live_handler(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except gr.Error as exc:
+            session = _current_session()
+            if session is not None:
+                _MESSAGES.pop(session)
+            msg = f"⚠ {exc.message}"
+            return msg if n_out == 1 else (msg, *[None] * (n_out - 1))
+    live_handler.__name__ = f"{getattr(fn, '__name__', 'handler')}_live"
+    return live_handler
+
+
+def on_first_open(fn: Callable[..., Any], inputs: Any, outputs: Any, **settings: Any) -> None:
+    """Run ``fn`` the first time this browser session opens the current tab (or, outside a tab,
+    when the page loads), to show a panel's default example without a click.
+
+    Nothing runs at start-up: the page is served first, and a tab nobody opens costs nothing.
+    """
+    from gradio.context import Context
+
+    opened = gr.State(False)
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    ins = list(inputs) if isinstance(inputs, (list, tuple)) else ([] if inputs is None else [inputs])
+
+    def first(done: bool, *args: Any) -> Any:
+        if done:
+            return (True, *[gr.skip()] * len(outs))
+        result = fn(*args)
+        if inspect.isgenerator(result):
+            for result in result:  # noqa: B007 - only the last frame is shown
+                pass
+        vals = result if isinstance(result, tuple) else (result,)
+        return (True, *vals)
+
+    on(_open_triggers(Context.block, Context.root_block), guard(first), [opened, *ins], [opened, *outs],
+       api_visibility="private", **settings)
+
+
+def _open_triggers(block: Any, root: Any) -> list[Any]:
+    """The events that make ``block`` visible: the ``select`` of each enclosing tab, walking up
+    while the tab is the first of its siblings (shown by default); the page load at the top."""
+    triggers: list[Any] = []
+    b = block
+    while b is not None and b is not root:
+        if isinstance(b, gr.Tab):
+            triggers.append(b.select)
+            parent = b.parent
+            siblings = [c for c in getattr(parent, "children", []) if isinstance(c, gr.Tab)]
+            if siblings and siblings[0] is not b:  # a later tab: hidden until selected
+                return triggers
+        b = b.parent
+    triggers.append(root.load)
+    return triggers
+
+
+def md_escape(text: str) -> str:
+    """Make library text safe inside Markdown: ``*`` and ``_`` in shapes such as ``(*, in_features)``
+    would otherwise turn into italics and vanish."""
+    return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+
+
+# ----------------------------------------------------------------------------- inputs
+def _pass_through(self: Any, payload: Any) -> Any:
+    """Give the raw payload to the handler, which validates it and names the field."""
+    return payload
+
+
+# ``is_template`` makes the frontend render the parent class (the first base): Number -> "number".
+class Number(gr.Number):
+    """``gr.Number`` whose value reaches the handler unchecked and unrounded (validate it there)."""
+
+    is_template = True
+    preprocess = _pass_through
+
+
+class Slider(gr.Slider):
+    """``gr.Slider`` whose value reaches the handler unchecked (validate it there)."""
+
+    is_template = True
+    preprocess = _pass_through
+
+
+class Dropdown(gr.Dropdown):
+    """``gr.Dropdown`` whose value reaches the handler unchecked (check it against the registry)."""
+
+    is_template = True
+    preprocess = _pass_through
+
+
+class Radio(gr.Radio):
+    """``gr.Radio`` whose value reaches the handler unchecked (check it against the registry)."""
+
+    is_template = True
+    preprocess = _pass_through
+
+
+class Checkbox(gr.Checkbox):
+    """``gr.Checkbox`` whose value reaches the handler unchecked (``parse_bool`` it there)."""
+
+    is_template = True
+    preprocess = _pass_through
+
+
+# ----------------------------------------------------------------------------- stopping
+class StopRegistry:
+    """The one stop mechanism: a ``threading.Event`` per (session, task) that a loop polls.
+
+    A handler runs ``with STOPS.running(request, "train") as stop: ... if stop.is_set(): ...``;
+    the Stop button calls ``STOPS.stop(request, "train")``. The loop then finishes its step and
+    ends with a status that says it stopped (nothing is killed mid-step).
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[tuple[str, str], threading.Event] = {}
+        self._lock = threading.Lock()
+
+    class _Running:
+        def __init__(self, reg: "StopRegistry", key: tuple[str, str]) -> None:
+            self.reg, self.key, self.event = reg, key, threading.Event()
+
+        def __enter__(self) -> threading.Event:
+            with self.reg._lock:
+                old = self.reg._events.get(self.key)
+                if old is not None:  # a second run in the same session replaces the first
+                    old.set()
+                self.reg._events[self.key] = self.event
+            return self.event
+
+        def __exit__(self, *exc: Any) -> None:
+            with self.reg._lock:
+                if self.reg._events.get(self.key) is self.event:
+                    del self.reg._events[self.key]
+
+    def running(self, request: Any, task: str) -> "StopRegistry._Running":
+        """Context manager giving the stop Event of this session's run of ``task``."""
+        return StopRegistry._Running(self, (session_key(request), task))
+
+    def stop(self, request: Any, task: str) -> bool:
+        """Ask this session's running ``task`` to stop; False when nothing is running."""
+        with self._lock:
+            ev = self._events.get((session_key(request), task))
+        if ev is None:
+            return False
+        ev.set()
+        return True
+
+    def is_running(self, request: Any, task: str) -> bool:
+        with self._lock:
+            return (session_key(request), task) in self._events
+
+
+STOPS = StopRegistry()
+
+
+# ----------------------------------------------------------------------------- declarations
 @dataclass(frozen=True)
 class SeedRef:
     """A section of the seed notes that a tab teaches (shown on the Start here tab)."""
@@ -90,10 +369,45 @@ class Endpoint:
         examples: argument lists that must succeed (the first is the tab's default).
         bad: argument lists that must fail with a clear ``gr.Error`` message; each is a
             pair ``(args, fragment)`` where ``fragment`` must appear in the message.
+        facts: for each example (same index), a text that its answer must contain (checked by
+            the API test on the answer's text and numbers, so an example cannot "pass" empty).
         heavy: True when a call may take more than a second (tests give it more time).
+        stateful: True when the endpoint keeps per-session state or streams; the concurrency
+            test runs such endpoints from several clients and compares with sequential answers.
     """
 
     api_name: str
     examples: list[list[Any]] = field(default_factory=list)
     bad: list[tuple[list[Any], str]] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
     heavy: bool = False
+    stateful: bool = False
+
+
+@dataclass(frozen=True)
+class ErrorDemo:
+    """How the browser test provokes one error on a tab and reads its message on the page.
+
+    Attributes:
+        fill: ``{label: text}`` typed into the boxes with these labels (first match, in order).
+        click: ``elem_id`` of the button to press.
+        expect: a fragment the page must then show (in place, or in a toast).
+        subtab: title of the sub-tab to open first, if the panel is not on the first one.
+    """
+
+    fill: dict[str, str]
+    click: str
+    expect: str
+    subtab: str | None = None
+
+
+def iter_outputs(result: Any) -> Iterator[Any]:
+    """Flatten an API answer (tuples, lists, dicts) into its leaves (for tests and benches)."""
+    if isinstance(result, dict):
+        for v in result.values():
+            yield from iter_outputs(v)
+    elif isinstance(result, (list, tuple)):
+        for v in result:
+            yield from iter_outputs(v)
+    else:
+        yield result

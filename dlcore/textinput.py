@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 import json
 import math
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import torch
+if TYPE_CHECKING:  # torch is imported by the two functions that build tensors, not at import
+    import torch
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -25,6 +26,9 @@ __all__ = [
     "parse_int_tuple",
     "parse_tensor",
     "format_tensor",
+    "parse_text",
+    "parse_choice",
+    "parse_bool",
 ]
 
 MAX_TEXT_CHARS = 20_000
@@ -78,12 +82,70 @@ def parse_literal(text: str, name: str = "input", *, max_chars: int = MAX_TEXT_C
         ) from None
 
 
+def _describe(v: Any) -> str:
+    """A short, safe description of any value for a message (never the whole of a huge one)."""
+    if isinstance(v, str):
+        return repr(_short(v, 60)) if len(v) <= 60 else f"a text of {len(v):,} characters ({_short(v, 30)!r})"
+    if isinstance(v, (list, tuple, dict, set)):
+        return f"a {type(v).__name__} of {len(v)} item(s)"
+    r = repr(v)
+    return r if len(r) <= 60 else r[:59] + "…"
+
+
+def parse_text(value: Any, name: str = "text", *, max_chars: int = MAX_TEXT_CHARS,
+               allow_empty: bool = False) -> str:
+    """Check that ``value`` is a string of at most ``max_chars`` characters (stripped of nothing).
+
+    Raises:
+        ValueError: not a string, empty (unless ``allow_empty``), or too long.
+    """
+    if value is None and allow_empty:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, got {_describe(value)}")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"{name} is empty: type something first")
+    if len(value) > max_chars:
+        raise ValueError(f"{name} has {len(value):,} characters; the limit is {max_chars:,}")
+    return value
+
+
+def parse_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """Check that ``value`` is one of ``choices`` (the registry a dropdown was built from).
+
+    Raises:
+        ValueError: naming the value and listing the choices.
+    """
+    options = list(choices)
+    try:
+        ok = value in options
+    except TypeError:  # unhashable junk compared against the options
+        ok = False
+    if not ok or isinstance(value, bool) != any(isinstance(o, bool) for o in options if o == value):
+        shown = ", ".join(repr(o) for o in options[:12]) + (" …" if len(options) > 12 else "")
+        raise ValueError(f"{name} {_describe(value)} is not one of: {shown}")
+    return value
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    """Accept True/False (and 0/1) only.
+
+    Raises:
+        ValueError: for anything else (a string, a list, None, ...).
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    raise ValueError(f"{name} must be true or false, got {_describe(value)}")
+
+
 def parse_number(text: str | float | int, name: str = "value", *, lo: float | None = None,
                  hi: float | None = None, allow_nonfinite: bool = False) -> float:
     """Parse one real number and check ``lo <= x <= hi``."""
-    v = parse_literal(text, name) if isinstance(text, str) else text
+    v = parse_literal(text, name, max_chars=100) if isinstance(text, str) else text
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ValueError(f"{name} must be a number, got {v!r}")
+        raise ValueError(f"{name} must be a number, got {_describe(v)}")
     v = float(v)
     if not allow_nonfinite and not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {v}")
@@ -143,16 +205,16 @@ def _shape_of(v: Any, name: str, path: str = "") -> list[int]:
 
 
 def parse_tensor(text: str | Sequence[Any] | float, name: str = "tensor", *,
-                 dtype: torch.dtype = torch.float64, max_elements: int = MAX_ELEMENTS,
+                 dtype: "torch.dtype | None" = None, max_elements: int = MAX_ELEMENTS,
                  ndim: int | Sequence[int] | None = None,
                  shape: Sequence[int] | None = None, allow_nonfinite: bool = False
-                 ) -> torch.Tensor:
+                 ) -> "torch.Tensor":
     """Parse text such as ``[[0.5, 0.2], [0.7, 0.9]]`` into a tensor.
 
     Args:
         text: the typed text (or an already parsed nested list / number).
         name: what the user calls this field; used in every message.
-        dtype: result dtype (default float64, the reference precision of the calculators).
+        dtype: result dtype (default ``torch.float64``, the reference precision of the calculators).
         max_elements: cap on the number of elements (default 4,096).
         ndim: allowed number of dimensions (an int or a collection of ints).
         shape: exact shape required (``-1`` matches any size).
@@ -161,6 +223,9 @@ def parse_tensor(text: str | Sequence[Any] | float, name: str = "tensor", *,
     Raises:
         ValueError: with the field name, the value and the rule that was broken.
     """
+    import torch
+
+    dtype = torch.float64 if dtype is None else dtype
     v = parse_literal(text, name) if isinstance(text, str) else text
     if isinstance(v, str):
         raise ValueError(f"{name} must be numbers, got the string {v!r}")
@@ -184,7 +249,7 @@ def parse_tensor(text: str | Sequence[Any] | float, name: str = "tensor", *,
     return t
 
 
-def format_tensor(t: torch.Tensor, decimals: int = 4) -> str:
+def format_tensor(t: "torch.Tensor", decimals: int = 4) -> str:
     """Format a tensor as a nested list with ``decimals`` places (for Markdown/LaTeX text)."""
     def fmt(x: Any) -> str:
         if isinstance(x, list):

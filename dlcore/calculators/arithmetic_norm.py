@@ -19,10 +19,10 @@ from typing import Literal
 import torch
 
 from dlcore.calculators.arithmetic import WorkedElement, WorkedResult, _cap, _factor, _unravel, num
+from dlcore.calculators.spec import ACTIVATION_KINDS
 
 __all__ = ["ACTIVATION_KINDS", "worked_activation", "worked_flatten", "worked_batchnorm", "worked_layernorm"]
 
-ACTIVATION_KINDS = ("ReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
 
 
 def _one(kind: str, v: float) -> tuple[float, str]:

@@ -87,8 +87,10 @@ def _conv(n: int) -> Any:
             name = _DIMS[n][i]
             ext = dd * (kk - 1) + 1
             if L + pl + pr < ext:
+                padded = (f"{name}_in + 2·padding = {L} + 2·{pl}" if pl == pr else
+                          f"{name}_in + padding_left + padding_right = {L} + {pl} + {pr}")
                 raise ValueError(f"{kind}: kernel_size {kk} (dilated extent {dd}·({kk} − 1) + 1 = {ext}) is larger "
-                                 f"than the padded input {name}_in + padding = {L} + {pl + pr} = {L + pl + pr}")
+                                 f"than the padded input {padded} = {L + pl + pr}")
             o, st = conv_out_len(f"{name}_out", L, kk, ss, pl, pr, dd)
             out_sp.append(o)
             steps.append(st)

@@ -32,7 +32,10 @@ FAMILIES: dict[str, str] = {n: REGISTRY[n].family for n in LAYER_NAMES}
 
 
 def _resolve(layer: str | tuple[str, Sequence[Any], dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    name, args, kwargs = parse_call(layer) if isinstance(layer, str) else layer
+    if isinstance(layer, tuple) and len(layer) == 3 and isinstance(layer[0], str):
+        name, args, kwargs = layer
+    else:
+        name, args, kwargs = parse_call(layer)  # type: ignore[arg-type]  # raises for non-text
     if name not in REGISTRY:
         close = [n for n in LAYER_NAMES if n.lower() == name.lower()]
         hint = f" — did you mean {close[0]}?" if close else f"; known layers: {', '.join(LAYER_NAMES)}"
@@ -67,7 +70,13 @@ def analyze(layer: str | tuple[str, Sequence[Any], dict[str, Any]],
 
 
 def layer_signature(name: str) -> str:
-    """``"Conv2d(in_channels, out_channels, kernel_size, stride=1, …)"`` for help text."""
+    """``"Conv2d(in_channels, out_channels, kernel_size, stride=1, …)"`` for help text.
+
+    Raises:
+        ValueError: for a name that is not in :data:`LAYER_NAMES`.
+    """
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ValueError(f"layer type {str(name)[:40]!r} is not one of: {', '.join(LAYER_NAMES)}")
     d = REGISTRY[name]
     return f"{name}(" + ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in d.params) + ")"
 

@@ -81,15 +81,17 @@ def _rnn(kind: str) -> Any:
                  f"h_n: (D·num_layers, N, H_out) = ({D}·{nl}, {N}, {Ho}) = {fmt_shape(hn)}"]
         if kind == "LSTM":
             steps.append(f"c_n: (D·num_layers, N, hidden_size) = {fmt_shape(extra['c_n'])}")
-        notes = [SEED_RNN_NOTE]
+        corrections = [SEED_RNN_NOTE]
+        notes: list[str] = []
         if D == 2:
-            notes.append(f"Notes §1.1.1's table gives the output as (L, N, hidden_size); with bidirectional=True "
+            corrections.append(f"Notes §1.1.1's table gives the output as (L, N, hidden_size); with bidirectional=True "
                          f"both directions are concatenated: (L, N, 2·{Ho}) = last dim {2 * Ho}")
         if bf:
             notes.append("batch_first=True changes input and output only: h_n/c_n stay (D·num_layers, N, H_out)")
         if a["dropout"] and nl == 1:
             notes.append("dropout > 0 with num_layers = 1 does nothing (torch warns): dropout acts between layers")
-        return LayerReport(kind, "", list(shapes), out, extra, steps, params, pf, 0, macs, mf, notes)
+        return LayerReport(kind, "", list(shapes), out, extra, steps, params, pf, 0, macs, mf, notes,
+                           corrections)
     return fn
 
 

@@ -14,6 +14,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Sequence
 
+#: Activations the worked arithmetic writes out (here, torch-free, so registries load without torch).
+ACTIVATION_KINDS: tuple[str, ...] = ("ReLU", "Sigmoid", "Tanh", "GELU", "Softmax")
+
 __all__ = [
     "MAX_INT", "MAX_DIM", "Param", "LayerDef", "LayerReport", "REGISTRY", "register",
     "parse_call", "normalize_args", "fmt_shape", "conv_out_len", "pool_out_len",
@@ -60,7 +63,8 @@ class LayerReport:
         params: number of trainable parameters; ``params_formula`` shows how.
         buffers: number of non-trainable buffer elements (BatchNorm running stats).
         macs: multiply-accumulates of one forward pass; ``macs_formula`` shows how.
-        notes: conventions, warnings torch would print, and corrections of the notes.
+        notes: conventions and warnings torch would print.
+        corrections: places where the seed notes are wrong, with the correct value.
     """
 
     kind: str
@@ -75,6 +79,7 @@ class LayerReport:
     macs: int = 0
     macs_formula: str = "0 (no multiply-accumulates with weights)"
     notes: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,12 @@ def parse_call(text: str) -> tuple[str, list[Any], dict[str, Any]]:
     """Parse ``"nn.Conv2d(1, 6, kernel_size=5)"`` into ``("Conv2d", [1, 6], {"kernel_size": 5})``.
 
     A bare name (``"ReLU"``) means a call with no arguments.
+
+    Raises:
+        ValueError: not text, empty, too long, not a call, or arguments that are not literals.
     """
+    if not isinstance(text, str):
+        raise ValueError(f"layer must be text such as Conv2d(1, 6, kernel_size=5), got {type(text).__name__}")
     s = text.strip()
     if not s:
         raise ValueError("layer is empty: write it as in PyTorch, e.g. Conv2d(1, 6, kernel_size=5)")

@@ -9,15 +9,15 @@ they print, so tests and the tab can check the reproduction exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from dlcore.calculators.arithmetic import WorkedResult, worked_conv, worked_linear, worked_pool
-from dlcore.calculators.arithmetic_norm import (ACTIVATION_KINDS, worked_activation, worked_batchnorm,
-                                                worked_flatten, worked_layernorm)
-from dlcore.calculators.spec import parse_call
+from dlcore.calculators.spec import ACTIVATION_KINDS, parse_call
 from dlcore.textinput import parse_tensor
+
+if TYPE_CHECKING:  # the arithmetic (and torch) is imported on first use: the tab builds without torch
+    import torch
+
+    from dlcore.calculators.arithmetic import WorkedResult
 
 __all__ = ["WORKED_KINDS", "SeedExample", "SEED_EXAMPLES", "worked_from_text", "parse_options"]
 
@@ -38,10 +38,18 @@ _OPTIONAL_W = {"BatchNorm", "LayerNorm"}
 
 def parse_options(kind: str, text: str) -> dict[str, Any]:
     """``"stride=2, padding=1"`` -> ``{"stride": 2, "padding": 1}``, checked against the layer."""
-    text = (text or "").strip()
+    if text is None:
+        return {}
+    if not isinstance(text, str):
+        raise ValueError(f"{kind} options must be text such as stride=2, padding=1, got {type(text).__name__}")
+    text = text.strip()
     if not text:
         return {}
-    _, args, kwargs = parse_call(f"Options({text})")
+    try:
+        _, args, kwargs = parse_call(f"Options({text})")
+    except ValueError:
+        raise ValueError(f"{kind} options {text[:60]!r} could not be read: write them as name=value pairs "
+                         "separated by commas, e.g. stride=2, padding=1") from None
     if args:
         raise ValueError(f"{kind} options must be named, e.g. stride=2, padding=1 (got a bare value {args[0]!r})")
     allowed = WORKED_KINDS[kind]
@@ -80,13 +88,13 @@ def _check_option(kind: str, name: str, v: Any) -> Any:
     return tuple(items) if isinstance(v, (list, tuple)) else v
 
 
-def _opt_tensor(text: str | None, name: str) -> torch.Tensor | None:
+def _opt_tensor(text: str | None, name: str) -> "torch.Tensor | None":
     if text is None or not str(text).strip() or str(text).strip().lower() == "none":
         return None
     return parse_tensor(text, name)
 
 
-def worked_from_text(kind: str, x_text: str, w_text: str = "", b_text: str = "", options: str = "") -> WorkedResult:
+def worked_from_text(kind: str, x_text: str, w_text: str = "", b_text: str = "", options: str = "") -> "WorkedResult":
     """Parse the typed tensors and options, then run the matching worked computation.
 
     Args:
@@ -96,8 +104,12 @@ def worked_from_text(kind: str, x_text: str, w_text: str = "", b_text: str = "",
             γ and β, optional; others: ignored).
         options: keyword options, e.g. ``"stride=2, padding=1"`` or ``"kernel_size=2"``.
     """
-    if kind not in WORKED_KINDS:
-        raise ValueError(f"worked arithmetic for {kind!r} is not available; choose one of {', '.join(WORKED_KINDS)}")
+    from dlcore.calculators.arithmetic import worked_conv, worked_linear, worked_pool
+    from dlcore.calculators.arithmetic_norm import (worked_activation, worked_batchnorm, worked_flatten,
+                                                    worked_layernorm)
+
+    if not isinstance(kind, str) or kind not in WORKED_KINDS:
+        raise ValueError(f"worked arithmetic for {str(kind)[:40]!r} is not available; choose one of {', '.join(WORKED_KINDS)}")
     opts = parse_options(kind, options)
     x = parse_tensor(x_text, "input x")
     w = b = None

@@ -72,9 +72,10 @@ def test_separable_default_shows_72_vs_26() -> None:
 
 
 def test_live_events_show_messages_in_place() -> None:
-    live = tab._live(tab.shape_report)
+    from apps.common import live as make_live
+    live = make_live(tab.shape_report)
     assert live("Conv2d(3, 8, 5)", "(1, 3, 4, 4)").startswith("⚠ Conv2d: kernel_size 5")
-    md, fig = tab._live(tab.worked, 2)("Linear", "[[1, 2", "", "", "", 0)
+    md, fig = make_live(tab.worked, 2)("Linear", "[[1, 2", "", "", "", 0)
     assert md.startswith("⚠ input x could not be read") and fig is None
 
 

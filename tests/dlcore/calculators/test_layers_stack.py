@@ -68,7 +68,7 @@ def test_rnn_h_n_shape_and_the_notes_correction() -> None:
     out, (h, c) = m(torch.randn(5, 3, 10))
     assert r.extra["h_n"] == tuple(h.shape) == (4, 3, 20) != (2, 3, 5)  # not [num_layers, N, L]
     assert r.output_shape == tuple(out.shape)
-    assert any("wrong" in n and "[num_layers·D, N, hidden_size]" in n for n in r.notes)
+    assert any("wrong" in n and "[num_layers·D, N, hidden_size]" in n for n in r.corrections)
 
 
 def test_substituted_formula_like_the_issue() -> None:
