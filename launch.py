@@ -88,13 +88,25 @@ def build_demo(tabs: Sequence[str] | None = None) -> gr.Blocks:
 
 
 def warm_up(names: Sequence[str]) -> threading.Thread:
-    """Call each tab's optional ``warmup()`` in a background thread after the server is up.
+    """After the server is up, in a background thread: remove temporary folders that an
+    interrupted run left in the cache, import torch (the page is served before it, so start-up
+    stays close to a bare Gradio app's), then call each tab's optional ``warmup()``.
 
     Warm-ups only import modules and compile code paths that the first click would otherwise
     pay for (scikit-learn, torch's optimizer machinery, the first matplotlib draw); they load
-    no weights and no data and train nothing, so start-up stays fast and offline.
+    no weights and no data and train nothing, so they stay fast and offline.
     """
     def run() -> None:
+        try:
+            from dlcore.paths import clean_stale_temp
+
+            for p in clean_stale_temp():
+                log.info("removed a stale temporary folder left by an interrupted run: %s", p)
+            import torch  # noqa: F401 - the one big import, paid here rather than at the first click
+
+            import dlcore.plotting  # noqa: F401 - matplotlib
+        except Exception:  # noqa: BLE001 - a failed warm-up only costs speed
+            log.warning("warm-up failed", exc_info=True)
         for name in names:
             fn = getattr(sys.modules.get(f"apps.{name}"), "warmup", None)
             if fn is None:

@@ -7,9 +7,10 @@ touches the network, so the Start tab can call it on every page load.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+
+from dlcore.paths import package_dir
 
 __all__ = ["Asset", "offline_assets", "package_dir"]
 
@@ -27,19 +28,6 @@ class Asset:
     name: str
     available: bool
     detail: str
-
-
-def package_dir(module: str) -> Path | None:
-    """Folder of an installed package found with ``importlib.util.find_spec`` (no import)."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0])
-    return Path(spec.origin).parent if spec.origin else None
 
 
 def _mb(paths: list[Path]) -> str:

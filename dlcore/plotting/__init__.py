@@ -5,9 +5,14 @@ that is unsafe when several requests draw at once. A :class:`~matplotlib.figure.
 made directly is owned by the caller, is never registered globally and is freed when the
 last reference goes, so there is nothing to "close".
 
-One house style (:data:`STYLE`) is applied to every figure through :func:`new_figure`.
-Topic-specific figures live next to this module's helpers as plain functions that take
-tensors/dataclasses and return a ``Figure``.
+One house style is applied to every figure made by :func:`new_figure`, **without touching
+matplotlib's global rcParams**: the axes are :class:`HouseAxes`, which style themselves
+(spines, grid, colour cycle, font sizes) when created or cleared, and default the title size
+and legend frame. ``matplotlib.rc_context`` edits process-wide state, so two requests drawing
+at once used to swap each other's style (and leak it into later plots); here concurrent
+renders are byte-for-byte equal to sequential ones (tested). Topic-specific figures live in
+``dlcore/plotting/<topic>.py`` as plain functions that take tensors/dataclasses and return a
+``Figure``.
 """
 
 from __future__ import annotations
@@ -22,39 +27,70 @@ matplotlib.use("Agg")  # headless; harmless if already set
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["STYLE", "PALETTE", "new_figure", "image_grid", "line_plot", "heatmap", "figure_to_png"]
+__all__ = ["STYLE", "PALETTE", "HouseAxes", "new_figure", "image_grid", "line_plot", "heatmap", "figure_to_png"]
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
 
+#: The house style, as the values :class:`HouseAxes` applies (documentation; never set globally).
 STYLE: dict[str, object] = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.25,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
-    "legend.frameon": False,
+    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "tick.labelsize": 9,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
+    "axes.prop_cycle": PALETTE, "figure.dpi": 100, "legend.frameon": False, "legend.fontsize": 9,
 }
+
+
+class HouseAxes(Axes):
+    """Axes that carry the house style themselves (thread-safe: no global rcParams).
+
+    Applied on creation and after every ``clear()``: no top/right spines, a light grid, the
+    :data:`PALETTE` colour cycle, 10 pt labels and 9 pt tick labels; ``set_title`` defaults
+    to 11 pt and ``legend`` to no frame and 9 pt text. Explicit arguments still win.
+    """
+
+    name = "dl_lab_house"
+
+    def clear(self) -> None:
+        super().clear()
+        self.spines[["top", "right"]].set_visible(False)
+        self.grid(True, alpha=0.25)
+        self.set_axisbelow(True)
+        self.set_prop_cycle(color=PALETTE)
+        self.tick_params(labelsize=9)
+        self.xaxis.label.set_fontsize(10)
+        self.yaxis.label.set_fontsize(10)
+
+    def set_title(self, label: str, fontdict: dict | None = None, loc: str | None = None,  # type: ignore[override]
+                  pad: float | None = None, **kwargs: object) -> object:
+        if fontdict is None or "fontsize" not in fontdict:
+            kwargs.setdefault("fontsize", 11)
+        return super().set_title(label, fontdict, loc, pad, **kwargs)
+
+    def legend(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        kwargs.setdefault("frameon", False)
+        kwargs.setdefault("fontsize", 9)
+        return super().legend(*args, **kwargs)
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
                squeeze: bool = True, **subplot_kw: object) -> tuple[Figure, object]:
     """Create a Figure in the house style and its axes (``fig, ax``, as pyplot.subplots would).
 
+    The axes are :class:`HouseAxes` (unless ``projection=`` or ``axes_class=`` is given);
+    nothing global is changed, so this is safe to call from several threads at once.
+
     Shape: ``ax`` is a single Axes when ``squeeze`` and ``nrows == ncols == 1``, else an
     ``(nrows, ncols)`` object array.
     """
     if figsize is None:
         figsize = (4.2 * ncols + 0.6, 3.2 * nrows + 0.4)
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=figsize, layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=squeeze, subplot_kw=subplot_kw or None)
+    kw = dict(subplot_kw)
+    if "projection" not in kw and "polar" not in kw:
+        kw.setdefault("axes_class", HouseAxes)
+    fig = Figure(figsize=figsize, dpi=100, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=squeeze, subplot_kw=kw)
     return fig, axes
 
 
@@ -149,5 +185,5 @@ def heatmap(matrix: torch.Tensor | np.ndarray, *, xlabels: Sequence[str] | None 
 def figure_to_png(fig: Figure) -> bytes:
     """Render a Figure to PNG bytes (for tests, benchmarks and the README screenshots)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     return buf.getvalue()
