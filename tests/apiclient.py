@@ -1,0 +1,85 @@
+"""A small raw-HTTP client for the Gradio API (the queue protocol a browser uses), for the fuzz.
+
+``gradio_client`` polls every 50 ms, so thousands of calls would take minutes; this posts to
+``/gradio_api/call/<api_name>`` and reads the server-sent events of the answer directly.
+Arguments go out as JSON exactly as given (NaN and infinity included), so the server sees the
+same junk an arbitrary HTTP caller could send.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+
+@dataclass
+class Answer:
+    """``ok`` with the final ``data``, or not ``ok`` with the error ``message``."""
+
+    ok: bool
+    data: Any = None
+    message: str = ""
+
+
+def _dumps(args: Sequence[Any]) -> bytes:
+    # NaN and Infinity are written as such (not valid JSON, but Python's parser on the server
+    # accepts them, so an HTTP caller can send them)
+    return json.dumps({"data": list(args)}, allow_nan=True).encode()
+
+
+def call(url: str, api_name: str, args: Sequence[Any], timeout: float = 180.0) -> Answer:
+    """Call ``/api_name`` with ``args`` and wait for its final answer."""
+    base = url.rstrip("/")
+    req = urllib.request.Request(f"{base}/gradio_api/call/{api_name}", data=_dumps(args),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            event_id = json.loads(r.read())["event_id"]
+    except urllib.error.HTTPError as exc:  # rejected before it ran (e.g. wrong number of arguments)
+        body = exc.read().decode(errors="replace")
+        try:
+            body = json.loads(body).get("detail") or json.loads(body).get("error") or body
+        except (ValueError, AttributeError):
+            pass
+        return Answer(False, message=f"HTTP {exc.code}: {body}")
+    event, data = "", None
+    with urllib.request.urlopen(f"{base}/gradio_api/call/{api_name}/{event_id}", timeout=timeout) as r:
+        for raw in r:
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                payload = line[5:].strip()
+                try:
+                    data = json.loads(payload)
+                except ValueError:
+                    data = payload
+                if event == "complete":
+                    return Answer(True, data)
+                if event == "error":
+                    msg = data.get("error") if isinstance(data, dict) else data
+                    return Answer(False, message="" if msg is None else str(msg))
+    return Answer(False, message=f"the stream ended without an answer (last event {event!r})")
+
+
+def text_of(value: Any) -> str:
+    """Every string and number in an answer, joined (to look for an example's fact)."""
+    parts: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            if v.get("type") == "matplotlib" or "plot" in v and isinstance(v.get("plot"), str):
+                return  # a base64 PNG: no text to read
+            for k, x in v.items():
+                if k not in ("path", "url", "orig_name", "mime_type", "meta"):
+                    walk(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        elif isinstance(v, (str, int, float)) and not isinstance(v, bool):
+            parts.append(str(v))
+    walk(value)
+    return "\n".join(parts)
