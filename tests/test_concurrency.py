@@ -1,50 +1,77 @@
-"""8 clients at once on one endpoint: every one answered, and answered correctly."""
+"""Several clients at once: every one answered, and answered exactly as when alone.
+
+Run on the endpoints that keep per-session state or stream (``Endpoint.stateful``): training,
+generation, step-through, BERT's inside view — where shared state between requests would show.
+A pure calculator endpoint is checked too, with more clients.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from tests.conftest import tab_modules
 
+_TIMING = re.compile(r"\d+(?:[.,]\d+)?\s?(?:ms|s|tokens/s|it/s|steps/s)\b")
 
-def _pick_endpoint():
-    """A deterministic calculator endpoint (first non-heavy endpoint of a topic tab)."""
+
+def _normalise(value):
+    """Drop per-request payloads (plots, temp files) and wall-clock figures; keep text and numbers."""
+    if isinstance(value, dict):
+        if value.get("type") in ("matplotlib", "plotly", "altair", "bokeh") or "path" in value or "url" in value:
+            return "<file/plot>"
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v) for v in value]
+    if isinstance(value, str):
+        if value.startswith("/tmp") or ("gradio" in value and "/" in value and " " not in value):
+            return "<file/plot>"
+        return _TIMING.sub("<t>", value)
+    return value
+
+
+def _stateful():
+    return [pytest.param(ep, id=f"{name}:{ep.api_name}") for name, mod in tab_modules()
+            for ep in getattr(mod, "ENDPOINTS", []) if ep.stateful and ep.examples]
+
+
+def _calculator():
     for name, mod in tab_modules():
         if name == "start":
             continue
         for ep in getattr(mod, "ENDPOINTS", []):
-            if not ep.heavy and ep.examples:
+            if not ep.heavy and not ep.stateful and ep.examples:
                 return ep
-    return next(ep for _, mod in tab_modules() for ep in mod.ENDPOINTS)
+    raise AssertionError("no calculator endpoint declared")
 
 
-def _strip_files(value):
-    """Drop per-request file/plot payloads (temp paths, base64), keep the numbers and text."""
-    if isinstance(value, dict):
-        if value.get("type") in ("matplotlib", "plotly", "altair", "bokeh") or "path" in value or "url" in value:
-            return "<file/plot>"
-        return {k: _strip_files(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strip_files(v) for v in value]
-    if isinstance(value, str) and (value.startswith("/tmp") or "gradio" in value and "/" in value):
-        return "<file/plot>"
-    return value
-
-
-def test_eight_clients_at_once(app_server):
+def _answer(url, ep):
     from gradio_client import Client
 
-    ep = _pick_endpoint()
-    args = ep.examples[0]
-    expected = json.dumps(_strip_files(Client(app_server.url, verbose=False).predict(*args, api_name=f"/{ep.api_name}")),
-                          sort_keys=True, default=str)
+    c = Client(url, verbose=False)
+    return json.dumps(_normalise(c.predict(*ep.examples[0], api_name=f"/{ep.api_name}")), sort_keys=True,
+                      default=str)
 
-    def call(_):
-        c = Client(app_server.url, verbose=False)
-        return json.dumps(_strip_files(c.predict(*args, api_name=f"/{ep.api_name}")), sort_keys=True, default=str)
 
+def test_eight_clients_at_once_on_a_calculator(app_server):
+    ep = _calculator()
+    expected = _answer(app_server.url, ep)
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(call, range(8)))
-    assert len(results) == 8
-    assert all(r == expected for r in results)
+        results = list(pool.map(lambda _: _answer(app_server.url, ep), range(8)))
+    assert results == [expected] * 8
+
+
+@pytest.mark.parametrize("ep", _stateful())
+def test_stateful_endpoints_answer_alike_when_four_clients_run_together(app_server, ep):
+    expected = _answer(app_server.url, ep)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: _answer(app_server.url, ep), range(4)))
+    for r in results:
+        assert r == expected, f"/{ep.api_name}: a concurrent answer differs from the sequential one"
+
+
+def test_some_endpoints_are_declared_stateful():
+    assert len(_stateful()) >= 3, "train, GPT and BERT endpoints that stream or keep state must say so"
