@@ -51,3 +51,95 @@ def test_gr_error_passes_through():
     with pytest.raises(gr.Error) as info:
         f()
     assert info.value.message == "already friendly"
+
+
+def test_inside_an_event_the_error_is_recorded_for_the_in_place_display(monkeypatch):
+    """Within an event, guard hides the toast (visible=False) and records the message; the
+    failure follow-up registered by ``on`` shows it in place and clears the other outputs."""
+    from types import SimpleNamespace
+
+    from apps import common
+
+    monkeypatch.setattr(common, "_current_session", lambda: "s1")
+
+    @guard
+    def f():
+        raise ValueError("top_k -3 must be at least 1")
+
+    with pytest.raises(gr.Error) as info:
+        f()
+    assert info.value.visible is False
+    md, plot, state_like = gr.Markdown("old"), gr.Plot(), gr.Slider()
+    show = common._failure_handler([md, plot, state_like], md)
+    out = show(SimpleNamespace(session_hash="s1"))
+    assert out[0] == "⚠ top_k -3 must be at least 1" and out[1] is None
+    assert out[2].__class__.__name__ == "skip" or isinstance(out[2], dict)  # inputs are left alone
+    # no message recorded -> still a status, never a crash
+    assert show(SimpleNamespace(session_hash="other"))[0].startswith("⚠ ")
+
+
+def test_on_adds_a_failure_follow_up_and_live_never_raises():
+    from apps.common import live, on
+
+    @guard
+    def f(x):
+        raise ValueError(f"x {x!r} is not allowed")
+
+    with gr.Blocks() as demo:
+        t = gr.Textbox("a")
+        md = gr.Markdown()
+        b = gr.Button()
+        on(b.click, f, t, md, api_name="f")
+    deps = demo.get_config_file()["dependencies"]
+    assert any(d.get("trigger_only_on_failure") and d.get("trigger_after") == deps[0]["id"] for d in deps)
+    assert live(f)("b") == "⚠ x 'b' is not allowed"
+
+
+def test_lenient_inputs_render_as_their_gradio_parents_and_pass_junk_through():
+    from apps.common import Checkbox, Dropdown, Number, Radio, Slider
+
+    with gr.Blocks():
+        comps = [Number(1, precision=0, minimum=1), Slider(1, 5, 2), Dropdown(["a", "b"], value="a"),
+                 Radio(["a", "b"], value="a"), Checkbox(False)]
+    for c in comps:
+        assert c.get_block_name() == type(c).__mro__[1].__name__.lower()
+        assert c.preprocess([1, "junk"]) == [1, "junk"]  # the handler validates and names the field
+    assert comps[0].preprocess(2.5) == 2.5  # no silent rounding
+
+
+def test_stops_are_per_session_and_per_task():
+    from types import SimpleNamespace
+
+    from apps.common import StopRegistry
+
+    reg = StopRegistry()
+    a, b = SimpleNamespace(session_hash="a"), SimpleNamespace(session_hash="b")
+    assert reg.stop(a, "train") is False  # nothing running
+    with reg.running(a, "train") as ev_a, reg.running(b, "train") as ev_b:
+        assert reg.stop(a, "train") is True
+        assert ev_a.is_set() and not ev_b.is_set()
+        assert reg.is_running(b, "train") and not reg.is_running(a, "gpt")
+    assert not reg.is_running(a, "train")
+
+
+def test_first_open_triggers_follow_the_tab_nesting():
+    from apps.common import _open_triggers
+
+    with gr.Blocks() as demo:
+        with gr.Tab("first") as t1:
+            with gr.Tab("inner-first") as i1:
+                pass
+            with gr.Tab("inner-second") as i2:
+                pass
+        with gr.Tab("second") as t2:
+            pass
+    assert len(_open_triggers(i1, demo)) == 3   # inner-first's select, first's select, the page load
+    assert len(_open_triggers(i2, demo)) == 1   # only when inner-second is selected
+    assert len(_open_triggers(t2, demo)) == 1
+    assert len(_open_triggers(t1, demo)) == 2
+
+
+def test_md_escape_keeps_stars_and_underscores():
+    from apps.common import md_escape
+
+    assert md_escape("(*, in_features)") == "(\\*, in\\_features)"
