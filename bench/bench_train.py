@@ -89,11 +89,11 @@ def bench_generator() -> None:
     """Time to the first and second yielded frames, calling the handler directly (warm process)."""
     from apps import train as tab
 
-    list(tab.train(*tab._D, []))  # warm: imports, sklearn data, torch._dynamo (first optimizer)
+    list(tab.train(*tab.D, None, None))  # warm: imports, sklearn data, torch._dynamo (first optimizer)
     firsts, seconds, totals = [], [], []
     for _ in range(3):
         t0 = time.perf_counter()
-        stamps = [time.perf_counter() - t0 for _ in tab.train(*tab._D, [])]
+        stamps = [time.perf_counter() - t0 for _ in tab.train(*tab.D, None, None)]
         firsts.append(stamps[1])  # stamps[0] is the text-only "preparing" frame
         seconds.append(stamps[2])
         totals.append(stamps[-1])
@@ -110,13 +110,13 @@ def bench_server() -> None:
 
     def press(client, label: str) -> None:
         t0 = time.perf_counter()
-        job = client.submit(*tab._D, api_name="/train")
+        job = client.submit(*tab.D, api_name="/train")
         first = plotted = None
         while not job.done():
             outs = job.outputs()
             if first is None and outs:
                 first = time.perf_counter() - t0
-            if plotted is None and any(isinstance(o[2], dict) and o[2].get("plot") for o in outs):  # LR plot
+            if plotted is None and any(isinstance(o[1], dict) and o[1].get("plot") for o in outs):  # curves
                 plotted = time.perf_counter() - t0
             time.sleep(0.005)
         total = time.perf_counter() - t0

@@ -1,7 +1,13 @@
-"""Figures for training: curves (and overlays of several runs), the learning-rate schedule,
-per-layer gradient norms, decision boundaries, regression fits and confusion matrices.
+"""Figures for training: curves (one run or several overlaid), the learning-rate schedule,
+per-layer gradient norms, the model on the data (decision boundary, regression fit, images)
+and the confusion matrix.
 
-Every function takes tensors/lists (from :mod:`dlcore.train`) and returns a ``Figure``.
+Every function takes what :mod:`dlcore.train` returns (:class:`~dlcore.train.views.RunCurves`,
+:class:`~dlcore.train.views.DataView`, :class:`~dlcore.train.views.Confusion`, tensors) and
+returns a ``Figure``. Sizes are for a column about 420 px wide (two figures side by side on a
+laptop, one under the other on a phone): figures are at most :data:`FIG_WIDTH` inches wide and
+no text is smaller than :data:`MIN_PT` points, so text stays ≥ 8 pt when a phone shows the
+figure 370 px wide.
 """
 
 from __future__ import annotations
@@ -14,112 +20,144 @@ import torch
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
-from dlcore.plotting import PALETTE, heatmap, new_figure
+from dlcore.plotting import PALETTE, heatmap, image_grid, new_figure
+from dlcore.train.views import Confusion, DataView, RunCurves
 
-__all__ = ["RunCurves", "training_curves", "lr_schedule_plot", "grad_norm_plot", "decision_boundary_plot",
-           "regression_plot", "confusion_plot"]
+__all__ = ["FIG_WIDTH", "MIN_PT", "legible", "training_curves", "lr_schedule_plot", "grad_norm_plot",
+           "decision_boundary_plot", "regression_plot", "images_plot", "data_view_plot", "confusion_plot"]
 
-#: (label, epochs, train_loss, val_loss, train_acc, val_acc) of one run, lists of floats.
-RunCurves = tuple[str, Sequence[float], Sequence[float], Sequence[float], Sequence[float], Sequence[float]]
+FIG_WIDTH = 4.8   # inches (480 px at 100 dpi)
+MIN_PT = 11.0     # smallest text, points (× 370/480 on a phone = 8.5 pt)
+
+
+def legible(fig: Figure, min_pt: float = MIN_PT, title_pt: float = 12.0) -> Figure:
+    """Raise every text of ``fig`` to at least ``min_pt`` (axes and figure titles to ``title_pt``)."""
+    titles = {id(t) for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)}
+    if fig._suptitle is not None:
+        titles.add(id(fig._suptitle))
+    for t in fig.findobj(Text):
+        size = title_pt if id(t) in titles else min_pt
+        if t.get_fontsize() < size:
+            t.set_fontsize(size)
+    return fig
 
 
 def _finite(v: Sequence[float]) -> bool:
     return any(isinstance(a, (int, float)) and math.isfinite(a) for a in v)
 
 
-def training_curves(runs: Sequence[RunCurves], *, title: str = "") -> Figure:
-    """Loss (left) and accuracy (right) per epoch; train solid, validation dashed.
+def training_curves(runs: Sequence[RunCurves], *, title: str = "", raw_steps: bool | None = None) -> Figure:
+    """Loss (top) and accuracy (bottom) against the epoch.
 
-    Several runs are overlaid, one colour each, so "Adam vs SGD" reads at a glance.
-    Regression runs (accuracy all NaN) get a loss panel only.
+    Per run: the loss of every optimizer step (faint, when ``raw_steps``), its EMA (solid) and
+    the validation loss at the end of each epoch (dashed, with markers, so one epoch is already
+    a visible point). Accuracy: train (solid) and validation (dashed) per epoch. Several runs
+    are overlaid, one colour each ("Adam vs SGD" at a glance). Regression runs have no accuracy.
+
+    Args:
+        runs: from :func:`dlcore.train.views.run_curves`.
+        raw_steps: draw the raw per-step loss (default: only when there is a single run).
     """
-    from matplotlib.lines import Line2D
-
-    has_acc = any(_finite(r[4]) or _finite(r[5]) for r in runs)
-    n = len(runs)
-    height = 3.4 + 0.22 * ((n + 1) // 2)
-    fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10, height) if has_acc else (5.6, height), squeeze=False)
+    has_acc = any(_finite(r.train_acc) or _finite(r.val_acc) for r in runs)
+    raw_steps = len(runs) == 1 if raw_steps is None else raw_steps
+    fig, axes = new_figure(2 if has_acc else 1, 1, figsize=(FIG_WIDTH, 5.6 if has_acc else 3.4), squeeze=False)
     ax_loss = axes[0, 0]
-    for i, (label, ep, tl, vl, ta, va) in enumerate(runs):
+    right = max([r.total_epochs for r in runs] + [max(r.step_x, default=0) for r in runs] + [1])
+    losses: list[float] = []
+    for i, r in enumerate(runs):
         c = PALETTE[i % len(PALETTE)]
-        ax_loss.plot(ep, tl, color=c)
-        if _finite(vl):
-            ax_loss.plot(ep, vl, color=c, ls="--")
+        if raw_steps and r.step_x:
+            ax_loss.plot(r.step_x, r.step_loss, color=c, alpha=0.2, lw=0.8)
+        if r.step_x:
+            ax_loss.plot(r.step_x, r.step_loss_ema, color=c, lw=1.8)
+            losses += [v for v in r.step_loss_ema if math.isfinite(v)]
+        if _finite(r.val_loss):
+            ax_loss.plot(r.epochs, r.val_loss, color=c, ls="--", marker="o", ms=4)
+            losses += [v for v in r.val_loss if math.isfinite(v)]
         if has_acc:
-            axes[0, 1].plot(ep, ta, color=c)
-            if _finite(va):
-                axes[0, 1].plot(ep, va, color=c, ls="--")
-    ax_loss.set(title="loss", xlabel="epoch")
-    for ax in axes.flat:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    losses = [a for r in runs for a in list(r[2]) + list(r[3]) if math.isfinite(a)]
+            axes[1, 0].plot(r.epochs, r.train_acc, color=c, marker="o", ms=3)
+            if _finite(r.val_acc):
+                axes[1, 0].plot(r.epochs, r.val_acc, color=c, ls="--", marker="o", ms=4)
+    ax_loss.set(title="loss", xlim=(0, right))
     if losses and min(losses) > 0 and max(losses) / min(losses) > 100:  # log scale only when it spans decades
         ax_loss.set_yscale("log")
     if has_acc:
-        axes[0, 1].set(title="accuracy", xlabel="epoch", ylim=(0, 1.02))
-    if not runs or not any(len(r[1]) for r in runs):
-        ax_loss.text(0.5, 0.5, "waiting for the first epoch…", ha="center", va="center",
+        axes[1, 0].set(title="accuracy", xlabel="epoch", ylim=(0, 1.02), xlim=(0, right))
+    else:
+        ax_loss.set_xlabel("epoch")
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if not any(r.step_x for r in runs):
+        ax_loss.text(0.5, 0.5, "waiting for the first step…", ha="center", va="center",
                      transform=ax_loss.transAxes, color="gray")
-    # one legend under the axes: a colour per run, then the line-style key
-    handles = [Line2D([], [], color=PALETTE[i % len(PALETTE)], label=r[0]) for i, r in enumerate(runs)]
-    handles += [Line2D([], [], color="gray", label="train"), Line2D([], [], color="gray", ls="--", label="validation")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=2 if n > 1 else 3, fontsize=7)
+    handles = [Line2D([], [], color=PALETTE[i % len(PALETTE)], lw=2, label=r.label[:34]) for i, r in enumerate(runs)]
+    key = [Line2D([], [], color="gray", lw=1.8, label="train (EMA of steps)"),
+           Line2D([], [], color="gray", ls="--", marker="o", ms=4, label="validation, per epoch")]
+    ax_loss.legend(handles=key, loc="upper right", fontsize=MIN_PT)
+    if len(runs) > 1:
+        fig.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=MIN_PT)
     if title:
-        fig.suptitle(title)
-    return fig
+        fig.suptitle(title[:44])
+    return legible(fig)
 
 
 def lr_schedule_plot(planned: Sequence[float], used: Sequence[float] = (), *, steps_per_epoch: int = 0,
                      title: str = "learning-rate schedule") -> Figure:
     """The planned learning rate per optimizer step (grey) and the part already used (colour)."""
-    fig, ax = new_figure(figsize=(5.2, 3.0))
+    fig, ax = new_figure(figsize=(FIG_WIDTH, 3.2))
     ax.plot(range(1, len(planned) + 1), list(planned), color="#9ca3af", label="planned")
     if len(used):
         ax.plot(range(1, len(used) + 1), list(used), color=PALETTE[0], lw=2, label="used so far")
     top = max([*planned, *used], default=0.0)
-    ax.set(title=title, xlabel="optimizer step", ylabel="η", ylim=(0, top * 1.1 if top > 0 else 1))
+    ax.set(title=title, xlabel="optimizer step", ylabel="η", ylim=(0, top * 1.15 if top > 0 else 1))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     if steps_per_epoch and len(planned) > steps_per_epoch:
         sec = ax.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
-        sec.set_xlabel("epoch", fontsize=8)
-    ax.legend(fontsize=8)
-    return fig
+        sec.set_xlabel("epoch")
+    ax.legend(loc="lower left")
+    return legible(fig)
 
 
 def grad_norm_plot(layer_names: Sequence[str], per_epoch: torch.Tensor | np.ndarray) -> Figure:
-    """Per-layer weight-gradient L2 norms: the latest epoch as bars (left, input layer first)
-    and every layer over the epochs (right). Log scale: vanishing gradients show as bars that
+    """Per-layer weight-gradient L2 norms: the latest epoch as bars (top, input layer first)
+    and every layer over the epochs (bottom). Log scale: vanishing gradients show as bars that
     fall by orders of magnitude towards the input.
 
     Shape: per_epoch ``(n_epochs, n_layers)`` (epoch means of ‖∂L/∂W_ℓ‖).
     """
     g = np.asarray(per_epoch, dtype=float).reshape(-1, len(layer_names)) if len(layer_names) else np.zeros((0, 0))
-    fig, (ax_bar, ax_line) = new_figure(1, 2, figsize=(10, 3.4))
+    fig, (ax_bar, ax_line) = new_figure(2, 1, figsize=(FIG_WIDTH, 5.6))
     if g.shape[0] == 0:
         ax_bar.text(0.5, 0.5, "waiting for the first epoch…", ha="center", va="center",
                     transform=ax_bar.transAxes, color="gray")
-        return fig
+        ax_bar.set_title("per-layer gradient norm")
+        return legible(fig)
     last = np.maximum(g[-1], 1e-30)
     cmap = colormaps["viridis"]
     colors = [cmap(i / max(1, len(layer_names) - 1)) for i in range(len(layer_names))]
     short = [n.split(":")[0] for n in layer_names]
     pos = np.arange(len(short))
     ax_bar.bar(pos, last, color=colors)
-    ax_bar.set_xticks(pos, labels=short)
+    step = max(1, math.ceil(len(short) / 12))
+    ax_bar.set_xticks(pos[::step], labels=short[::step])
     ax_bar.set_yscale("log")
     ratio = last[0] / last[-1] if last[-1] > 0 else float("nan")
     ax_bar.set(title=f"epoch {g.shape[0]}: first/last layer = {ratio:.1e}", xlabel="layer (input → output)",
                ylabel="‖∂L/∂W‖")
     ep = np.arange(1, g.shape[0] + 1)
     for i, name in enumerate(layer_names):
-        ax_line.plot(ep, np.maximum(g[:, i], 1e-30), color=colors[i], label=name, marker="." if len(ep) < 3 else None)
+        ax_line.plot(ep, np.maximum(g[:, i], 1e-30), color=colors[i], label=name.split(":")[0],
+                     marker="o" if len(ep) < 3 else None, ms=4)
     ax_line.set_yscale("log")
     ax_line.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_line.set(title="per-layer gradient norm over training", xlabel="epoch")
-    if len(layer_names) <= 12:
-        ax_line.legend(fontsize=6, loc="best")
-    return fig
+    ax_line.set(title="each layer over training", xlabel="epoch", ylabel="‖∂L/∂W‖")
+    if len(layer_names) <= 6:
+        ax_line.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="layer")
+    return legible(fig)
 
 
 def decision_boundary_plot(xs: torch.Tensor, ys: torch.Tensor, probs: torch.Tensor, x: torch.Tensor,
@@ -131,7 +169,7 @@ def decision_boundary_plot(xs: torch.Tensor, ys: torch.Tensor, probs: torch.Tens
 
     Shape: xs ``(S,)``, ys ``(S,)``, probs ``(S, S, C)``, x ``(N, 2)``, y ``(N,)`` or ``(N, 1)``.
     """
-    fig, ax = new_figure(figsize=(4.6, 4.0))
+    fig, ax = new_figure(figsize=(FIG_WIDTH, 4.4))
     ax.grid(False)
     p = probs.numpy()
     labels = y.reshape(-1).long().numpy()
@@ -149,10 +187,10 @@ def decision_boundary_plot(xs: torch.Tensor, ys: torch.Tensor, probs: torch.Tens
         ax.imshow(np.clip(rgb, 0, 1), origin="lower", extent=extent, aspect="auto")
     pts = x.numpy()
     cmap = ListedColormap(["#2563eb", "#dc2626"] if c == 2 else PALETTE[:c])
-    ax.scatter(pts[:, 0], pts[:, 1], c=labels, cmap=cmap, vmin=0, vmax=max(1, c - 1), s=16,
+    ax.scatter(pts[:, 0], pts[:, 1], c=labels, cmap=cmap, vmin=0, vmax=max(1, c - 1), s=18,
                edgecolors="black", linewidths=0.4)
     ax.set(title=title, xlim=extent[:2], ylim=extent[2:], xlabel="x₁", ylabel="x₂")
-    return fig
+    return legible(fig)
 
 
 def regression_plot(x: torch.Tensor, y_true: torch.Tensor, y_pred: torch.Tensor,
@@ -163,40 +201,67 @@ def regression_plot(x: torch.Tensor, y_true: torch.Tensor, y_pred: torch.Tensor,
 
     Shape: x ``(N, D)``, y_true/y_pred ``(N, 1)``; curve = (x_grid ``(M, 1)``, y_grid ``(M, 1)``).
     """
-    fig, ax = new_figure(figsize=(4.8, 3.6))
+    fig, ax = new_figure(figsize=(FIG_WIDTH, 4.0))
     yt, yp = y_true.reshape(-1).numpy(), y_pred.reshape(-1).numpy()
     mse = float(np.mean((yt - yp) ** 2))
     if x.ndim == 2 and x.shape[1] == 1:
-        ax.scatter(x[:, 0].numpy(), yt, s=10, color="#6b7280", label="truth (validation)")
+        ax.scatter(x[:, 0].numpy(), yt, s=12, color="#6b7280", label="truth (validation)")
         if curve is not None:
             ax.plot(curve[0].reshape(-1).numpy(), curve[1].reshape(-1).numpy(), color=PALETTE[1], lw=2,
                     label="model")
         ax.set(xlabel="x", ylabel="y")
-        ax.legend(fontsize=8)
     else:
         lo, hi = float(min(yt.min(), yp.min())), float(max(yt.max(), yp.max()))
         ax.plot([lo, hi], [lo, hi], color="#9ca3af", lw=1, label="perfect")
-        ax.scatter(yt, yp, s=12, color=PALETTE[0], label="validation samples")
+        ax.scatter(yt, yp, s=14, color=PALETTE[0], label="validation samples")
         ax.set(xlabel="true y", ylabel="predicted y")
-        ax.legend(fontsize=8)
+    ax.legend(loc="best")
     ax.set_title(f"{title} (val MSE {mse:.4g})")
-    return fig
+    return legible(fig)
 
 
-def confusion_plot(cm: torch.Tensor, classes: Sequence[str] | None = None, *,
+def images_plot(view: DataView) -> Figure:
+    """Validation images in 3 columns, each titled with the predicted class (✗ = wrong)."""
+    assert view.x is not None and view.y is not None and view.y_pred is not None
+    names = view.class_names
+    titles = [f"{names[p].split('/')[0][:10]}{'' if p == t else ' ✗'}"
+              for p, t in zip(view.y_pred.tolist(), view.y.tolist())]
+    fig = image_grid(view.x, titles, ncols=3, cell=FIG_WIDTH / 3, suptitle="validation: predicted class (✗ = wrong)")
+    for t, ax in zip(titles, fig.axes):
+        ax.title.set_color(PALETTE[1] if t.endswith("✗") else "black")
+    return legible(fig, title_pt=MIN_PT)
+
+
+def data_view_plot(view: DataView) -> Figure | None:
+    """The figure for a :class:`DataView` (None for ``kind == "none"``)."""
+    if view.kind == "boundary":
+        xs, ys, probs = view.grid  # type: ignore[misc]
+        return decision_boundary_plot(xs, ys, probs, view.x, view.y, title="decision boundary (validation)")
+    if view.kind in ("curve", "scatter"):
+        return regression_plot(view.x, view.y, view.y_pred, view.curve)
+    if view.kind == "images":
+        return images_plot(view)
+    return None
+
+
+def confusion_plot(cm: torch.Tensor | Confusion, classes: Sequence[str] | None = None, *,
                    title: str = "confusion (validation)") -> Figure:
     """Counts of true class (rows) vs predicted class (columns); the diagonal is correct.
 
-    Shape: cm ``(C, C)``.
+    Shape: cm ``(C, C)`` (or a :class:`~dlcore.train.views.Confusion`).
     """
+    if isinstance(cm, Confusion):
+        cm, classes = cm.matrix, cm.class_names
     c = cm.shape[0]
-    names = list(classes) if classes and len(classes) == c else [str(i) for i in range(c)]
+    names = [n.split("/")[0][:10] for n in classes] if classes and len(classes) == c else [str(i) for i in range(c)]
     acc = cm.diag().sum().item() / max(1, cm.sum().item())
     fig = heatmap(cm.float(), xlabels=names, ylabels=names, title=f"{title}, acc {acc:.1%}", cmap="Blues",
-                  fmt="{:.0f}", annotate=c <= 12, figsize=(min(3.4 + 0.5 * c, 8), min(2.6 + 0.45 * c, 7)))
+                  fmt="{:.0f}", annotate=c <= 12, colorbar=False,
+                  figsize=(FIG_WIDTH, min(FIG_WIDTH, 2.2 + 0.3 * c)))
     ax = fig.axes[0]
     mid = cm.max().item() / 2
     for t in ax.texts:  # Blues is dark for large counts: white text there
         t.set_color("white" if float(t.get_text()) > mid else "black")
     ax.set(xlabel="predicted", ylabel="true")
+    legible(fig, min_pt=MIN_PT if c <= 6 else 10.5)
     return fig

@@ -6,17 +6,40 @@
     history = Trainer(model, (x_train, y_train), (x_val, y_val),
                       TrainConfig(task="multiclass", optimizer="Adam", lr=1e-3, epochs=20,
                                   schedule=ScheduleConfig("warmup_linear", warmup_steps=50))).fit()
+
+The names below are loaded on first access (PEP 562), so ``import dlcore.train.names`` or
+``dlcore.train.spec`` (the torch-free registries and the playground's settings, read by the UI
+when it builds) does not import torch.
 """
 
-from dlcore.train.loop import (MAX_EPOCHS, BatchHook, Callback, EpochLog, History, Objective, StepLog, TrainConfig, Trainer,
-                               default_device, fit, make_loss, predict, seed_everything)
-from dlcore.train.metrics import (accuracy, confusion_matrix, decision_grid, grad_norms, layer_names,
-                                  predict_labels)
-from dlcore.train.optim import MAX_LR, OPTIMIZERS, make_optimizer
-from dlcore.train.schedules import SCHEDULES, ScheduleConfig, lr_curve, make_scheduler, seed_lr_lambda
+from __future__ import annotations
 
-__all__ = ["MAX_EPOCHS", "BatchHook", "Objective", "Callback", "EpochLog", "History", "StepLog", "TrainConfig", "Trainer",
-           "default_device", "fit", "make_loss", "predict", "seed_everything", "accuracy",
-           "confusion_matrix", "decision_grid", "grad_norms", "layer_names", "predict_labels",
-           "MAX_LR", "OPTIMIZERS", "make_optimizer", "SCHEDULES", "ScheduleConfig", "lr_curve",
-           "make_scheduler", "seed_lr_lambda"]
+import importlib
+from typing import Any
+
+#: public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    **{n: "loop" for n in ("MAX_EPOCHS", "BatchHook", "Callback", "EpochLog", "History", "Objective", "StepLog",
+                           "TrainConfig", "Trainer", "default_device", "fit", "make_loss", "predict",
+                           "seed_everything")},
+    **{n: "metrics" for n in ("accuracy", "confusion_matrix", "decision_grid", "grad_norms", "layer_names",
+                              "predict_labels")},
+    **{n: "optim" for n in ("MAX_LR", "OPTIMIZERS", "make_optimizer")},
+    **{n: "schedules" for n in ("SCHEDULES", "ScheduleConfig", "lr_curve", "make_scheduler", "seed_lr_lambda")},
+    **{n: "verdict" for n in ("Verdict", "constant_baseline", "judge")},
+    **{n: "views" for n in ("DataView", "data_view", "Confusion", "confusion", "RunCurves", "run_curves", "ema")},
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"dlcore.train.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -48,6 +48,7 @@ from torch import nn
 
 from dlcore.train.history import Callback, EpochLog, History, Status, StepLog
 from dlcore.train.metrics import TaskName, accuracy, grad_norms, layer_names
+from dlcore.train.names import MAX_EPOCHS
 from dlcore.train.optim import OptimizerName, make_optimizer
 from dlcore.train.runtime import default_device, seed_everything, torch_threads
 from dlcore.train.schedules import ScheduleConfig, make_scheduler
@@ -55,8 +56,6 @@ from dlcore.train.schedules import ScheduleConfig, make_scheduler
 __all__ = ["TrainConfig", "StepLog", "EpochLog", "History", "Callback", "Trainer", "fit", "predict",
            "seed_everything", "default_device", "make_loss", "MAX_EPOCHS", "Status", "BatchHook", "Objective"]
 
-#: Hard cap on epochs for one run (the playground is for seconds-to-minutes runs).
-MAX_EPOCHS = 500
 _ADVICE = "Lower the learning rate, add warm-up or gradient clipping (seed 000 §2.2.1)."
 
 

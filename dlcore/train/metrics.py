@@ -9,15 +9,13 @@ explode.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from torch import nn
 
+from dlcore.train.names import TaskName
+
 __all__ = ["TaskName", "layer_names", "grad_norms", "accuracy", "predict_labels", "confusion_matrix",
            "decision_grid"]
-
-TaskName = Literal["multiclass", "binary", "regression"]
 
 
 def _weight_layers(model: nn.Module) -> list[tuple[str, nn.Parameter]]:

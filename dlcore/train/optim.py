@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal
+from typing import Callable, Iterable
 
 import torch
 
+from dlcore.train.names import MAX_LR, OPTIMIZER_RULES, OptimizerName
+
 __all__ = ["OptimizerName", "OptimizerSpec", "OPTIMIZERS", "make_optimizer", "MAX_LR"]
-
-OptimizerName = Literal["SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "RAdam"]
-
-#: Learning rates above this are refused: nothing in this lab trains with them.
-MAX_LR = 10.0
 
 
 @dataclass(frozen=True)
@@ -43,32 +40,19 @@ class OptimizerSpec:
     default_lr: float  # a learning rate that works for the lab's small MLPs
 
 
-OPTIMIZERS: dict[str, OptimizerSpec] = {
-    "SGD": OptimizerSpec(
-        "SGD", lambda p, lr, wd: torch.optim.SGD(p, lr=lr, weight_decay=wd),
-        "θ ← θ − η·g", 0.05),
-    "Momentum": OptimizerSpec(
-        "Momentum", lambda p, lr, wd: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=wd),
-        "v ← 0.9·v + g;  θ ← θ − η·v", 0.05),
-    "Nesterov": OptimizerSpec(
-        "Nesterov", lambda p, lr, wd: torch.optim.SGD(p, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
-        "v ← 0.9·v + g;  θ ← θ − η·(g + 0.9·v)", 0.05),
-    "Adagrad": OptimizerSpec(
-        "Adagrad", lambda p, lr, wd: torch.optim.Adagrad(p, lr=lr, weight_decay=wd),
-        "G ← G + g²;  θ ← θ − η·g/√(G+ε)", 0.05),
-    "RMSprop": OptimizerSpec(
-        "RMSprop", lambda p, lr, wd: torch.optim.RMSprop(p, lr=lr, alpha=0.99, weight_decay=wd),
-        "E ← 0.99·E + 0.01·g²;  θ ← θ − η·g/√(E+ε)", 0.001),
-    "Adam": OptimizerSpec(
-        "Adam", lambda p, lr, wd: torch.optim.Adam(p, lr=lr, weight_decay=wd),
-        "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η·m̂/(√v̂+ε)", 0.001),
-    "AdamW": OptimizerSpec(
-        "AdamW", lambda p, lr, wd: torch.optim.AdamW(p, lr=lr, weight_decay=wd),
-        "Adam step, then decoupled decay θ ← (1−ηλ)θ", 0.001),
-    "RAdam": OptimizerSpec(
-        "RAdam", lambda p, lr, wd: torch.optim.RAdam(p, lr=lr, weight_decay=wd),
-        "Adam with the adaptive term rectified while its variance is unreliable", 0.001),
+_BUILD: dict[str, Callable[[Iterable[torch.nn.Parameter], float, float], torch.optim.Optimizer]] = {
+    "SGD": lambda p, lr, wd: torch.optim.SGD(p, lr=lr, weight_decay=wd),
+    "Momentum": lambda p, lr, wd: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=wd),
+    "Nesterov": lambda p, lr, wd: torch.optim.SGD(p, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
+    "Adagrad": lambda p, lr, wd: torch.optim.Adagrad(p, lr=lr, weight_decay=wd),
+    "RMSprop": lambda p, lr, wd: torch.optim.RMSprop(p, lr=lr, alpha=0.99, weight_decay=wd),
+    "Adam": lambda p, lr, wd: torch.optim.Adam(p, lr=lr, weight_decay=wd),
+    "AdamW": lambda p, lr, wd: torch.optim.AdamW(p, lr=lr, weight_decay=wd),
+    "RAdam": lambda p, lr, wd: torch.optim.RAdam(p, lr=lr, weight_decay=wd),
 }
+#: name -> spec; the names and rules are :data:`dlcore.train.names.OPTIMIZER_RULES` (torch-free).
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    name: OptimizerSpec(name, _BUILD[name], rule, lr) for name, (rule, lr) in OPTIMIZER_RULES.items()}
 
 
 def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float = 1e-3,
@@ -85,7 +69,7 @@ def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float = 
     Raises:
         ValueError: unknown name, or lr / weight_decay outside their ranges.
     """
-    if name not in OPTIMIZERS:
+    if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"optimizer {name!r} is unknown; choose from {list(OPTIMIZERS)}")
     lr = float(lr)
     if not math.isfinite(lr) or lr <= 0 or lr > MAX_LR:

@@ -23,14 +23,14 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable
 
 import torch
 
+from dlcore.train.names import SCHEDULE_NAMES, ScheduleName
+
 __all__ = ["ScheduleName", "ScheduleConfig", "SCHEDULES", "seed_lr_lambda", "schedule_factor",
            "make_scheduler", "lr_curve"]
-
-ScheduleName = Literal["constant", "warmup_linear", "cosine", "step"]
 
 
 def seed_lr_lambda(current_step: int, warmup_steps: int, total_steps: int) -> float:
@@ -74,6 +74,7 @@ SCHEDULES: dict[str, Callable[[int, int, int, int, float], float]] = {
     "cosine": _cosine,
     "step": _step,
 }
+assert tuple(SCHEDULES) == SCHEDULE_NAMES
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,11 @@ def test_every_data_set_trains_one_epoch(name):
 
 
 @pytest.mark.parametrize("kwargs,fragment", [
-    ({"epochs": 0}, "epochs 0"), ({"epochs": 10_000}, "epochs 10000"),
+    ({"epochs": 0}, "Epochs = 0 is below the minimum 1"), ({"epochs": 10_000}, "Epochs = 10000 is above"),
     ({"epochs": 500, "batch_size": 1}, "cap"), ({"dataset": "imagenet"}, "imagenet"),
-    ({"lr": 100.0}, "learning rate 100"), ({"hidden": "8, 0"}, "width 0"),
-    ({"activation": "swish2"}, "swish2"), ({"dropout": 1.0}, "dropout"),
+    ({"lr": 100.0}, "Learning rate η = 100 is above"), ({"hidden": "8, 0"}, "width 0"),
+    ({"activation": "swish2"}, "swish2"), ({"dropout": 1.0}, "Dropout p = 1"), ({"epochs": 2.5}, "whole number"),
+    ({"batch_size": 2.5}, "Batch size must be a whole number, got 2.5"), ({"lr": 0.0}, "must be above 0"),
 ])
 def test_bad_spec(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -96,5 +97,5 @@ def test_cnns_on_images():
     assert small.model(small.split.x_test[:2]).shape == (2, 10)
     with pytest.raises(ValueError, match="needs image data"):
         build_playground(PlaygroundSpec(dataset="moons", architecture="small_cnn"))
-    with pytest.raises(ValueError, match="architecture 'vgg'"):
+    with pytest.raises(ValueError, match="Model 'vgg' is not one of"):
         build_playground(PlaygroundSpec(dataset="fashion_mnist", architecture="vgg"))
