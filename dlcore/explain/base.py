@@ -230,8 +230,21 @@ def check_model(model: Any) -> nn.Module:
 
 @torch.no_grad()
 def class_probabilities(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Softmax probabilities ``(N, n_classes)`` of a batch ``(N, C, H, W)``."""
-    return torch.softmax(model(x).float(), dim=1)
+    """Softmax probabilities ``(N, n_classes)`` of a batch ``(N, C, H, W)``.
+
+    Raises:
+        ValueError: the image does not fit the model (e.g. a 28 x 28 image for the 8 x 8 digits
+        model), or the model does not return ``(N, n_classes)`` logits.
+    """
+    try:
+        out = model(x)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ValueError(f"an image of shape {tuple(x.shape[1:])} does not fit this model ({first})") from None
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != x.shape[0] or out.shape[1] < 2:
+        raise ValueError(f"the model must return (N, n_classes) logits, got "
+                         f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+    return torch.softmax(out.float(), dim=1)
 
 
 def check_target(target: Any, n_classes: int, predicted: int) -> int:

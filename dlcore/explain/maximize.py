@@ -30,7 +30,9 @@ from typing import Any, Callable, Literal
 import torch
 from torch import nn
 
-from dlcore.explain.base import check_config, check_model, gaussian_blur, hook_safe, make_config, option
+from dlcore.explain.base import (
+    check_config, check_model, class_probabilities, gaussian_blur, hook_safe, make_config, option,
+)
 
 __all__ = ["ActMaxConfig", "ActMaxResult", "MAX_STEPS", "unit_layers", "activation_maximization",
            "without_prior", "compare_priors", "Unit", "UNITS"]
@@ -121,6 +123,31 @@ def _resolve_layer(model: nn.Module, unit: str, layer: str) -> str:
     return layer
 
 
+class _Adam:
+    """Adam (Kingma & Ba 2015, https://arxiv.org/abs/1412.6980) on one tensor, as gradient *ascent*::
+
+        m ← β₁ m + (1 - β₁) g,   v ← β₂ v + (1 - β₂) g²,   X ← X + lr · m̂ / (√v̂ + ε)
+
+    with the bias-corrected ``m̂ = m / (1 - β₁ᵗ)``, ``v̂ = v / (1 - β₂ᵗ)``: the same steps as
+    ``torch.optim.Adam`` on ``-objective`` (checked in the tests), written out because the first
+    ``torch.optim`` optimizer of a process imports ``torch._dynamo`` (seconds).
+    """
+
+    def __init__(self, var: torch.Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.var, self.lr, (self.b1, self.b2), self.eps = var, lr, betas, eps
+        self.m, self.v, self.t = torch.zeros_like(var), torch.zeros_like(var), 0
+
+    @torch.no_grad()
+    def ascend(self, g: torch.Tensor) -> None:
+        self.t += 1
+        self.m.mul_(self.b1).add_(g, alpha=1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+        m_hat = self.m / (1 - self.b1 ** self.t)
+        v_hat = self.v / (1 - self.b2 ** self.t)
+        self.var.add_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
+
+
 def _tv2(x: torch.Tensor) -> torch.Tensor:
     """Σ |∇X|²: squared differences of neighbouring pixels (Mahendran & Vedaldi 2015, β = 2)."""
     return ((x[..., 1:, :] - x[..., :-1, :]) ** 2).sum() + ((x[..., :, 1:] - x[..., :, :-1]) ** 2).sum()
@@ -178,6 +205,7 @@ def activation_maximization(model: nn.Module, config: ActMaxConfig | dict | None
     if (not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3
             or not all(isinstance(s, int) and 1 <= s <= 256 for s in image_shape)):
         raise ValueError(f"image_shape {image_shape!r} must be (C, H, W) with sides in [1, 256]")
+    class_probabilities(model, torch.zeros((1, *image_shape)))  # the shape fits the model (else ValueError)
     m = model
     captured: dict[str, torch.Tensor] = {}
     if cfg.unit == "class":
@@ -200,7 +228,7 @@ def activation_maximization(model: nn.Module, config: ActMaxConfig | dict | None
         var = {"gray": torch.full(shape, 0.5), "black": torch.zeros(shape),
                "noise": torch.rand(shape, generator=gen)}[cfg.init]
     var.requires_grad_(True)
-    opt = torch.optim.Adam([var], lr=cfg.lr)
+    opt = _Adam(var, cfg.lr)
 
     def image() -> torch.Tensor:
         return generator(var) if generator is not None else var
@@ -229,9 +257,8 @@ def activation_maximization(model: nn.Module, config: ActMaxConfig | dict | None
             # 2. the priors: R(X) = λ₂ Σ X² + λ_tv Σ |∇X|² (on z: λ₂ Σ z²)
             reg = cfg.l2 * (var ** 2).sum() + (cfg.tv * _tv2(image()) if cfg.tv else 0.0)
             obj = act - reg
-            opt.zero_grad()
-            (-obj).backward()
-        opt.step()
+            (grad,) = torch.autograd.grad(obj, var)
+        opt.ascend(grad)
         with torch.no_grad():
             # 3. stay a valid image; blur every k steps
             if generator is None:

@@ -10,8 +10,8 @@ times, take each copy's gradient, and average. With ``g_i = ∂S_c/∂x |_(x + �
 
 ``σ`` is a fraction of the image's range, ``σ = p · (x_max - x_min)``: Smilkov et al. found
 p = 10-20 % and n ≈ 50 best. All n copies go through the model in batches; the noise is drawn
-exactly as Captum's ``NoiseTunnel`` draws it (``torch.normal(0, σ)`` per batch), so with the
-same seed both give the same numbers. Because every copy's gradient is kept, one batch of
+exactly as Captum's ``NoiseTunnel`` draws it (``torch.normal(0, σ)`` per batch, which equals
+``σ · randn``), so with the same seed both give the same numbers. Because every copy's gradient is kept, one batch of
 ``N`` copies also gives the running mean for every ``n <= N`` (:func:`smoothgrad_convergence`),
 and one set of standard-normal draws ``ε`` scaled by each ``σ`` gives a whole σ sweep
 (:func:`smoothgrad_sigma_sweep`, common random numbers: only σ changes between maps).
@@ -89,9 +89,8 @@ def noisy_gradients(model: nn.Module, x: torch.Tensor, target: int, sigma: float
         if eps is not None:
             noise = sigma * eps[start:start + b]
         else:
-            # 1. noise as NoiseTunnel draws it: N(0, σ) of shape (b, C, H, W)
-            noise = torch.normal(0.0, torch.tensor(float(sigma), device=x.device).repeat((b, *x.shape[1:])),
-                                 generator=g)
+            # 1. noise N(0, σ²) of shape (b, C, H, W): the same draws as NoiseTunnel's torch.normal(0, σ)
+            noise = torch.randn((b, *x.shape[1:]), generator=g, device=x.device) * sigma
         # 2. one forward/backward for the whole batch of copies
         gr, lo = batch_gradients(model, x.expand(b, *x.shape[1:]) + noise, target)  # (b, C, H, W), (b, K)
         grads.append(gr)

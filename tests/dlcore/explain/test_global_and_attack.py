@@ -30,6 +30,21 @@ def test_activation_maximization_raises_the_class_and_the_prior_smooths(cnn) -> 
     assert plain.objective == pytest.approx(plain.activation)  # no prior: objective = unit
 
 
+def test_written_out_adam_equals_torch_adam() -> None:
+    from dlcore.explain.maximize import _Adam
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(3, 4, generator=g)
+    b = a.clone().requires_grad_(True)
+    ours, ref = _Adam(a, 0.05), torch.optim.Adam([b], lr=0.05)
+    for _ in range(20):
+        grad = torch.randn(3, 4, generator=g)
+        ours.ascend(grad)
+        b.grad = -grad  # torch minimises: ascent on f = descent on -f
+        ref.step()
+    torch.testing.assert_close(a, b.detach())
+
+
 def test_activation_maximization_of_channels_and_neurons_on_a_private_copy(cnn) -> None:
     _, model, _ = cnn
     layers = ex.unit_layers(model)

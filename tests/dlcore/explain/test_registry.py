@@ -160,3 +160,24 @@ def test_callback_reports_each_method(cnn, image) -> None:
     seen = []
     explain_all(model, image, ["gradient", "gradcam"], callback=lambda i, m: seen.append((i, m["method"])))
     assert seen == [(0, "gradient"), (1, "gradcam")]
+
+
+def test_the_digits_twin_runs_every_panel() -> None:
+    """The 8 x 8 fallback (no Fashion-MNIST): every method, faithfulness and the sanity check."""
+    from dlcore import zoo
+
+    model, split = zoo.get("digits_cnn"), zoo.load_data("digits_cnn")
+    x = split.x_test[:1]
+    e = explain_all(model, x, configs={"lime": {"n_samples": 100}})
+    assert e.names == list(METHODS) and e.maps.shape == (len(METHODS), 8, 8)
+    assert e.attributions["lime"].settings["n_superpixels"] <= 16
+    r = ex.deletion_insertion(model, x, e)
+    assert len(r.fractions) == 9
+    s = ex.sanity_check(model, x, ["gradient"])
+    assert len(s.steps) == 5 and s.maps["gradient"].shape == (5, 8, 8)
+    a = ex.activation_maximization(model, {"steps": 5}, image_shape=(1, 8, 8))
+    assert a.final.shape == (1, 8, 8)
+    with pytest.raises(ValueError, match=r"shape \(1, 28, 28\) does not fit this model"):
+        explain(model, torch.zeros(28, 28), "gradient")
+    with pytest.raises(ValueError, match="does not fit this model"):
+        ex.activation_maximization(model, {"steps": 5})
