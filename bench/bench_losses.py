@@ -47,7 +47,9 @@ def bench_dlcore(threads: int | None = None) -> None:
     from dlcore.textinput import parse_tensor
 
     all_p50, all_peer = [], []
-    for label, a in tab.SEED_EXAMPLES[:12]:
+    for ex in tab.SEED_EXAMPLES[:12]:
+        label, a = ex.label, ex.args()
+
         def call(a=a):
             o = parse_options(a[0], reduction=a[3], delta=a[4], beta=a[5], weight=a[6], ignore_index=a[7],
                               label_smoothing=a[8], pos_weight=a[9], log_target=a[10])
@@ -65,8 +67,8 @@ def bench_dlcore(threads: int | None = None) -> None:
          median_over_examples=round(statistics.median(all_p50), 3), peer_median=round(statistics.median(all_peer), 3),
          target="<= 5 ms")
     hand = []
-    for _, a in tab.SEED_EXAMPLES[:12]:
-        hand += timeit(lambda a=a: tab.compute(*a), 10)
+    for ex in tab.SEED_EXAMPLES[:12]:
+        hand += timeit(lambda a=ex.args(): tab.compute(*a), 10)
     emit(name="loss_handler_no_figure_p50", torch_threads=nt, value=round(statistics.median(hand), 2), unit="ms",
          p95=round(pct(hand, 0.95), 2), note="dlcore + live torch check + uniform-guess baseline + Markdown")
 
@@ -79,7 +81,7 @@ def bench_roundtrip(n: int = 60) -> None:
     with serve("--tabs", "losses") as url, serve(peer=True) as peer_url:
         c = Client(url, verbose=False)
         pc = Client(peer_url, verbose=False)
-        examples = [a for _, a in tab.SEED_EXAMPLES[:12]]
+        examples = [e.args() for e in tab.SEED_EXAMPLES[:12]]
         api_update_figures("loss_update", c, pc, url, "loss_compute", examples, n)
         pl = [timeit(lambda a=examples[i % len(examples)]: c.predict(*a, api_name="/loss_plot"), 1)[0]
               for i in range(min(n, 30))]

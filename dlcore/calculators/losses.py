@@ -28,7 +28,8 @@ from dlcore.calculators import losses_classification as _cls
 from dlcore.calculators.losses_base import (
     LossOptions, LossResult, Step, as_rows, check_same_shape, latex_grid, latex_tensor, num, reduce_elements,
 )
-from dlcore.textinput import parse_int, parse_number, parse_tensor
+from dlcore.calculators.losses_registry import ALL_REDUCTIONS, LOSS_INFO, LOSS_NAMES, reductions_for
+from dlcore.textinput import parse_bool, parse_choice, parse_int, parse_number, parse_tensor, parse_text
 
 __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
@@ -150,38 +151,37 @@ class LossSpec:
     target_is_index: bool = False  # target may be class indices (parsed as integers)
 
 
-LOSSES: dict[str, LossSpec] = {s.name: s for s in [
-    LossSpec("MSELoss", mse_loss, "regression", (), "prediction x", "target y (same shape)"),
-    LossSpec("L1Loss", l1_loss, "regression", (), "prediction x", "target y (same shape)"),
-    LossSpec("HuberLoss", huber_loss, "regression", ("delta",), "prediction x", "target y (same shape)"),
-    LossSpec("SmoothL1Loss", smooth_l1_loss, "regression", ("beta",), "prediction x", "target y (same shape)"),
-    LossSpec("CrossEntropyLoss", _cls.cross_entropy_loss, "classification",
-             ("weight", "ignore_index", "label_smoothing"), "logits (N, C) or (C,)",
-             "class indices (N,) / scalar, or class probabilities (N, C)", True),
-    LossSpec("NLLLoss", _cls.nll_loss, "classification", ("weight", "ignore_index"),
-             "log-probabilities (N, C) or (C,)", "class indices (N,) / scalar", True),
-    LossSpec("BCEWithLogitsLoss", _bin.bce_with_logits_loss, "classification", ("pos_weight",),
-             "logits (any shape)", "0/1 labels or probabilities (same shape)"),
-    LossSpec("BCELoss", _bin.bce_loss, "classification", (), "probabilities in [0, 1] (any shape)",
-             "0/1 labels or probabilities (same shape)"),
-    LossSpec("KLDivLoss", _bin.kl_div_loss, "classification", ("log_target",),
-             "log-probabilities (any shape)", "probabilities (or log-probabilities with log_target)"),
-]}
+_FNS: dict[str, Callable[[torch.Tensor, torch.Tensor, LossOptions], LossResult]] = {
+    "MSELoss": mse_loss, "L1Loss": l1_loss, "HuberLoss": huber_loss, "SmoothL1Loss": smooth_l1_loss,
+    "CrossEntropyLoss": _cls.cross_entropy_loss, "NLLLoss": _cls.nll_loss,
+    "BCEWithLogitsLoss": _bin.bce_with_logits_loss, "BCELoss": _bin.bce_loss, "KLDivLoss": _bin.kl_div_loss,
+}
+#: name -> spec; names, kinds and meanings are :data:`~dlcore.calculators.losses_registry.LOSS_INFO` (torch-free).
+LOSSES: dict[str, LossSpec] = {
+    n: LossSpec(n, _FNS[n], i.kind, i.options, i.input_meaning, i.target_meaning, i.target_is_index)
+    for n, i in LOSS_INFO.items()}
 REGRESSION = [n for n, s in LOSSES.items() if s.kind == "regression"]
 CLASSIFICATION = [n for n, s in LOSSES.items() if s.kind == "classification"]
 
 
 def parse_options(loss: str, *, reduction: str = "mean", delta: float | str = 1.0, beta: float | str = 1.0,
-                  weight: str = "", ignore_index: int | str = -100, label_smoothing: float | str = 0.0,
-                  pos_weight: str = "", log_target: bool = False) -> LossOptions:
-    """Check typed option values (text or numbers) and build :class:`LossOptions`."""
-    if loss not in LOSSES:
-        raise ValueError(f"loss {loss!r} is not one of {', '.join(LOSSES)}")
-    allowed = ("none", "mean", "sum", "batchmean") if loss == "KLDivLoss" else ("none", "mean", "sum")
-    if reduction not in allowed:
-        raise ValueError(f"reduction {reduction!r} is not allowed for {loss}; choose one of {', '.join(allowed)}")
-    w = parse_tensor(weight, "weight", ndim=1) if str(weight).strip() else None
-    pw = parse_tensor(pos_weight, "pos_weight", ndim=(0, 1)) if str(pos_weight).strip() else None
+                  weight: str | None = "", ignore_index: int | str = -100, label_smoothing: float | str = 0.0,
+                  pos_weight: str | None = "", log_target: bool = False) -> LossOptions:
+    """Check typed option values (text or numbers, any type from the web) and build :class:`LossOptions`.
+
+    Raises:
+        ValueError: naming the option and the rule (unknown loss or reduction, a weight that is
+            not a list of numbers >= 0, a whole-number field given 2.5, ...).
+    """
+    parse_choice(loss, "loss", LOSS_NAMES)
+    parse_choice(reduction, "reduction", ALL_REDUCTIONS)
+    if reduction not in reductions_for(loss):
+        raise ValueError(f"reduction {reduction!r} is not allowed for {loss}; choose one of "
+                         f"{', '.join(reductions_for(loss))}")
+    weight = parse_text(weight, "weight", allow_empty=True)
+    pos_weight = parse_text(pos_weight, "pos_weight", allow_empty=True)
+    w = parse_tensor(weight, "weight", ndim=1) if weight.strip() else None
+    pw = parse_tensor(pos_weight, "pos_weight", ndim=(0, 1)) if pos_weight.strip() else None
     if w is not None and bool((w < 0).any()):
         raise ValueError(f"weight {w.tolist()} has a negative entry; class weights must be >= 0")
     return LossOptions(
@@ -191,7 +191,7 @@ def parse_options(loss: str, *, reduction: str = "mean", delta: float | str = 1.
         weight=w, pos_weight=pw,
         ignore_index=parse_int(ignore_index, "ignore_index", lo=-10**9, hi=10**9),
         label_smoothing=parse_number(label_smoothing, "label_smoothing", lo=0.0, hi=1.0),
-        log_target=bool(log_target))
+        log_target=parse_bool(log_target, "log_target"))
 
 
 def calculate(loss: str, prediction: str | torch.Tensor, target: str | torch.Tensor,
@@ -203,8 +203,7 @@ def calculate(loss: str, prediction: str | torch.Tensor, target: str | torch.Ten
             mismatch, class index out of range, probabilities outside [0, 1], ... — each
             message names the value and the rule.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"loss {loss!r} is not one of {', '.join(LOSSES)}")
+    parse_choice(loss, "loss", LOSS_NAMES)
     spec = LOSSES[loss]
     options = options or LossOptions()
     x = parse_tensor(prediction, "prediction") if not isinstance(prediction, torch.Tensor) \

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Sequence
 
 import torch
 
@@ -32,9 +32,7 @@ __all__ = [
     "check_same_shape",
 ]
 
-Reduction = Literal["none", "mean", "sum", "batchmean"]
-#: Reductions every loss supports (``batchmean`` exists for KLDivLoss only).
-REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
+from dlcore.calculators.losses_registry import REDUCTIONS, Reduction  # noqa: E402 - the torch-free registry
 
 MAX_SHOWN = 8  # rows/columns shown in a LaTeX matrix before eliding with dots
 MAX_TERMS = 12  # terms shown in a substituted sum before "+ ... (k more)"

@@ -78,6 +78,9 @@ def chance_level(loss: str, prediction: str | torch.Tensor, target: str | torch.
         c = 2 if loss.startswith("BCE") else (xp.shape[-1] if xp.ndim else 1)
     base = calculate(loss, guess, target, options)
     v, b = mine.item(), base.item()
+    if not (math.isfinite(v) and math.isfinite(b)):
+        raise ValueError(f"the loss is {v} (as in torch: e.g. every target is ignore_index, so the mean divides "
+                         "by 0); there is no baseline to compare it with")
     if b > 0 and v >= 0.9 * b:
         verdict = f"Your loss {v:.4f} is close to (or above) the guessing baseline {b:.4f}: the predictions carry little information."
     else:

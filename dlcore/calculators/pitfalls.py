@@ -18,6 +18,10 @@ from typing import Literal
 import torch
 from torch import nn
 
+from dlcore.calculators.losses_registry import (DTYPE_NAMES, DTYPE_TABLE, PITFALL_LOSSES, PITFALLS, SHAPE_MISTAKES,
+                                                TARGET_FORMS, TRANSFORMS, Pitfall, PitfallSetup)
+from dlcore.textinput import parse_choice
+
 __all__ = ["DTYPES", "DTYPE_TABLE", "PitfallSetup", "PitfallOutcome", "Pitfall", "PITFALLS",
            "run_setup", "run_pitfall", "explain", "setup_code", "fixed", "PITFALL_LOSSES"]
 
@@ -26,25 +30,7 @@ DTYPES: dict[str, torch.dtype] = {
     "bfloat16": torch.bfloat16, "int64": torch.int64, "int32": torch.int32, "int16": torch.int16,
     "int8": torch.int8, "uint8": torch.uint8, "bool": torch.bool,
 }
-
-#: The dtype table of seed §2.1.1: (data type, dtype, CPU tensor, GPU tensor).
-DTYPE_TABLE: list[list[str]] = [
-    ["32-bit floating point", "torch.float32 or torch.float", "torch.FloatTensor", "torch.cuda.FloatTensor"],
-    ["64-bit floating point", "torch.float64 or torch.double", "torch.DoubleTensor", "torch.cuda.DoubleTensor"],
-    ["16-bit floating point", "torch.float16 or torch.half", "torch.HalfTensor", "torch.cuda.HalfTensor"],
-    ["8-bit integer (unsigned)", "torch.uint8", "torch.ByteTensor", "torch.cuda.ByteTensor"],
-    ["8-bit integer (signed)", "torch.int8", "torch.CharTensor", "torch.cuda.CharTensor"],
-    ["16-bit integer (signed)", "torch.int16 or torch.short", "torch.ShortTensor", "torch.cuda.ShortTensor"],
-    ["32-bit integer (signed)", "torch.int32 or torch.int", "torch.IntTensor", "torch.cuda.IntTensor"],
-    ["64-bit integer (signed)", "torch.int64 or torch.long", "torch.LongTensor", "torch.cuda.LongTensor"],
-    ["Boolean", "torch.bool", "torch.BoolTensor", "torch.cuda.BoolTensor"],
-]
-
-PitfallLoss = Literal["CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "BCELoss", "MSELoss"]
-PITFALL_LOSSES: tuple[str, ...] = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "BCELoss", "MSELoss")
-Transform = Literal["none", "softmax", "log_softmax", "sigmoid"]
-TargetForm = Literal["indices", "one_hot"]
-ShapeMistake = Literal["none", "target_extra_dim", "target_missing_dim", "batch_mismatch"]
+assert tuple(DTYPES) == DTYPE_NAMES
 
 # The seed's tensors (§1.3.4 logits/indices, §1.3.5 logits/labels, §1.3.1 regression column).
 CE_X = [[2.0, 1.0, 0.5, -1.0], [1.0, 2.0, -0.5, 0.5], [-0.5, 1.0, 1.5, 2.0]]
@@ -60,18 +46,6 @@ CORRECT: dict[str, tuple[str, str, str]] = {  # loss -> (input dtype, target dty
     "BCEWithLogitsLoss": ("float32", "float32", "none"), "BCELoss": ("float32", "float32", "sigmoid"),
     "MSELoss": ("float32", "float32", "none"),
 }
-
-
-@dataclass(frozen=True)
-class PitfallSetup:
-    """How to call the loss (defaults: the correct call for CrossEntropyLoss)."""
-
-    loss: PitfallLoss = "CrossEntropyLoss"
-    input_dtype: str = "float32"
-    target_dtype: str = "int64"
-    transform: Transform = "none"       # applied to the logits before the loss
-    target_form: TargetForm = "indices"  # CrossEntropyLoss / NLLLoss only
-    shape: ShapeMistake = "none"
 
 
 @dataclass
@@ -183,11 +157,12 @@ def _correct(loss: str) -> PitfallSetup:
 
 def run_setup(s: PitfallSetup) -> PitfallOutcome:
     """Make the real torch call described by ``s`` and report the outcome."""
-    for d in (s.input_dtype, s.target_dtype):
-        if d not in DTYPES:
-            raise ValueError(f"dtype {d!r} is not one of {', '.join(DTYPES)}")
-    if s.loss not in PITFALL_LOSSES:
-        raise ValueError(f"loss {s.loss!r} is not one of {', '.join(PITFALL_LOSSES)}")
+    parse_choice(s.loss, "loss", PITFALL_LOSSES)
+    parse_choice(s.input_dtype, "input dtype", DTYPE_NAMES)
+    parse_choice(s.target_dtype, "target dtype", DTYPE_NAMES)
+    parse_choice(s.transform, "apply to logits first", TRANSFORMS)
+    parse_choice(s.target_form, "target form", TARGET_FORMS)
+    parse_choice(s.shape, "shape mistake", SHAPE_MISTAKES)
     correct = float(_call(_correct(s.loss)))
     out = PitfallOutcome("ok", setup_code(s), correct=f"{correct:.4f}")
     with warnings.catch_warnings(record=True) as caught:
@@ -232,84 +207,9 @@ def _silent_explanation(s: PitfallSetup) -> tuple[str, str]:
     return ("The call runs but the loss differs from the correct one.", "match the correct call's dtypes and shapes")
 
 
-@dataclass(frozen=True)
-class Pitfall:
-    """A named classic mistake.
-
-    Attributes:
-        expect: what the installed torch does (the tests fail if this stops being true).
-        notes: what the seed notes say happens (written for an older torch), with the section.
-        notes_message: the exact message the notes quote, if any (compared with torch's own).
-    """
-
-    key: str
-    title: str
-    setup: PitfallSetup
-    expect: Literal["raises", "warns", "silent", "ok"]
-    notes: str = ""
-    notes_message: str = ""
-
-
-_S = PitfallSetup
-PITFALLS: dict[str, Pitfall] = {p.key: p for p in [
-    Pitfall("ce_int32_target", "CrossEntropyLoss with int32 class indices",
-            _S("CrossEntropyLoss", target_dtype="int32"), "raises",
-            "§1.3.4: targets must be int64; int32 fails with the message quoted here.",
-            "expected scalar type Long but found Int"),
-    Pitfall("ce_uint8_target", "CrossEntropyLoss with uint8 class indices",
-            _S("CrossEntropyLoss", target_dtype="uint8"), "ok",
-            "§1.3.4: targets must be int64 (\"int32 etc. all fail\").", "expected scalar type Long"),
-    Pitfall("ce_float16_input", "CrossEntropyLoss with float16 logits",
-            _S("CrossEntropyLoss", input_dtype="float16"), "ok",
-            "§1.3.4: float16 logits fail on CPU (\"nll_loss_out_frame\" not implemented for 'Half').",
-            "\"nll_loss_out_frame\" not implemented for 'Half'"),
-    Pitfall("ce_int_input", "CrossEntropyLoss with integer logits",
-            _S("CrossEntropyLoss", input_dtype="int32"), "raises",
-            "§1.3.4: integer inputs fail in log_softmax.",
-            "\"log_softmax_lastdim_kernel_impl\" not implemented for 'Int'"),
-    Pitfall("ce_onehot_long", "CrossEntropyLoss with one-hot Long targets where indices are expected",
-            _S("CrossEntropyLoss", target_form="one_hot"), "raises",
-            "§2.1.1: the error below; check the outputs are logits and the labels are Long indices.",
-            "Expected floating point type for target with class probabilities, got Long"),
-    Pitfall("ce_after_softmax", "CrossEntropyLoss on probabilities (softmax applied twice)",
-            _S("CrossEntropyLoss", transform="softmax"), "silent",
-            "§1.3.4: x must be the logits, before softmax."),
-    Pitfall("ce_target_extra_dim", "CrossEntropyLoss with targets of shape (N, 1)",
-            _S("CrossEntropyLoss", shape="target_extra_dim"), "raises"),
-    Pitfall("ce_batch_mismatch", "CrossEntropyLoss with fewer targets than rows",
-            _S("CrossEntropyLoss", shape="batch_mismatch"), "raises"),
-    Pitfall("nll_on_logits", "NLLLoss on raw logits (log_softmax forgotten)",
-            _S("NLLLoss", transform="none"), "silent"),
-    Pitfall("bcewl_long_target", "BCEWithLogitsLoss with Long 0/1 targets",
-            _S("BCEWithLogitsLoss", target_dtype="int64"), "raises",
-            "§1.3.5 note 2: targets must be float; int64/32/16/8 fail with the message quoted here.",
-            "result type Float can't be cast to the desired output type Long"),
-    Pitfall("bcewl_shape", "BCEWithLogitsLoss with a target of another shape",
-            _S("BCEWithLogitsLoss", target_dtype="float32", shape="target_missing_dim"), "raises"),
-    Pitfall("bce_on_logits", "BCELoss on raw logits (values outside [0, 1])",
-            _S("BCELoss", target_dtype="float32", transform="none"), "raises",
-            "§1.3.6: the input must be sigmoid output.", "all elements of input should be between 0 and 1"),
-    Pitfall("bce_float32", "BCELoss with float32 input and target",
-            _S("BCELoss", target_dtype="float32", transform="sigmoid"), "ok",
-            "§1.3.6: BCELoss accepts only float64; float32 fails with \"Found dtype Double but expected Float\".",
-            "Found dtype Double but expected Float"),
-    Pitfall("bce_half_target", "BCELoss with float64 input and float16 target",
-            _S("BCELoss", input_dtype="float64", target_dtype="float16", transform="sigmoid"), "raises",
-            "§1.3.6: the target must be float64; float16 fails with the message quoted here.",
-            "Found dtype Half but expected Double"),
-    Pitfall("bce_mixed_float", "BCELoss with float32 input and float64 target",
-            _S("BCELoss", input_dtype="float32", target_dtype="float64", transform="sigmoid"), "raises"),
-    Pitfall("mse_broadcast", "MSELoss with predictions (N, 1) and targets (N,)",
-            _S("MSELoss", target_dtype="float32", shape="target_missing_dim"), "warns"),
-    Pitfall("mse_batch_mismatch", "MSELoss with 3 predictions and 2 targets",
-            _S("MSELoss", target_dtype="float32", shape="batch_mismatch"), "raises"),
-]}
-
-
 def run_pitfall(key: str) -> tuple[Pitfall, PitfallOutcome, str]:
     """Run a named pitfall; also return a sentence comparing torch's behaviour with the notes."""
-    if key not in PITFALLS:
-        raise ValueError(f"pitfall {key!r} is not one of {', '.join(PITFALLS)}")
+    parse_choice(key, "classic mistake", list(PITFALLS))
     p = PITFALLS[key]
     out = run_setup(p.setup)
     cmp = ""

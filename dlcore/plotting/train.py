@@ -13,7 +13,7 @@ figure 370 px wide.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -25,7 +25,9 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from dlcore.plotting import PALETTE, heatmap, image_grid, new_figure
-from dlcore.train.views import Confusion, DataView, RunCurves
+
+if TYPE_CHECKING:  # the dataclasses of dlcore.train.views (read by attribute, no import needed)
+    from dlcore.train.views import Confusion, DataView, RunCurves
 
 __all__ = ["FIG_WIDTH", "MIN_PT", "legible", "training_curves", "lr_schedule_plot", "grad_norm_plot",
            "decision_boundary_plot", "regression_plot", "images_plot", "data_view_plot", "confusion_plot"]
@@ -50,7 +52,7 @@ def _finite(v: Sequence[float]) -> bool:
     return any(isinstance(a, (int, float)) and math.isfinite(a) for a in v)
 
 
-def training_curves(runs: Sequence[RunCurves], *, title: str = "", raw_steps: bool | None = None) -> Figure:
+def training_curves(runs: Sequence["RunCurves"], *, title: str = "", raw_steps: bool | None = None) -> Figure:
     """Loss (top) and accuracy (bottom) against the epoch.
 
     Per run: the loss of every optimizer step (faint, when ``raw_steps``), its EMA (solid) and
@@ -220,7 +222,7 @@ def regression_plot(x: torch.Tensor, y_true: torch.Tensor, y_pred: torch.Tensor,
     return legible(fig)
 
 
-def images_plot(view: DataView) -> Figure:
+def images_plot(view: "DataView") -> Figure:
     """Validation images in 3 columns, each titled with the predicted class (✗ = wrong)."""
     assert view.x is not None and view.y is not None and view.y_pred is not None
     names = view.class_names
@@ -232,7 +234,7 @@ def images_plot(view: DataView) -> Figure:
     return legible(fig, title_pt=MIN_PT)
 
 
-def data_view_plot(view: DataView) -> Figure | None:
+def data_view_plot(view: "DataView") -> Figure | None:
     """The figure for a :class:`DataView` (None for ``kind == "none"``)."""
     if view.kind == "boundary":
         xs, ys, probs = view.grid  # type: ignore[misc]
@@ -244,13 +246,13 @@ def data_view_plot(view: DataView) -> Figure | None:
     return None
 
 
-def confusion_plot(cm: torch.Tensor | Confusion, classes: Sequence[str] | None = None, *,
+def confusion_plot(cm: "torch.Tensor | Confusion", classes: Sequence[str] | None = None, *,
                    title: str = "confusion (validation)") -> Figure:
     """Counts of true class (rows) vs predicted class (columns); the diagonal is correct.
 
     Shape: cm ``(C, C)`` (or a :class:`~dlcore.train.views.Confusion`).
     """
-    if isinstance(cm, Confusion):
+    if not isinstance(cm, torch.Tensor):  # a Confusion
         cm, classes = cm.matrix, cm.class_names
     c = cm.shape[0]
     names = [n.split("/")[0][:10] for n in classes] if classes and len(classes) == c else [str(i) for i in range(c)]
