@@ -1,35 +1,72 @@
-"""Start here: what the suite is, which tab teaches which part of the notes, the runtime."""
+"""Start here: what the suite teaches, which tab teaches which part of the notes, and (folded) the runtime."""
 
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import platform
+import re
+import sys
+from pathlib import Path
 
 import gradio as gr
 
-from apps.common import LIGHT, Endpoint, SeedRef, guard
+from apps.common import LIGHT, Endpoint, SeedRef, guard, md_escape, on, on_first_open
 
 TITLE = "Start here"
 SEEDS: list[SeedRef] = []
 RUN_BUTTON = "start-run"
+#: Where the notes live in a checkout (``shared/seeds`` beside the repository).
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
+#: The two study notes, by file name: (short name, what they are when the file is not here).
 SEED_FILES = {
-    "000_5114ce2b17ca1821.txt": "Notes A (hands-on computations, pitfalls, models)",
-    "003_1dbce9a3816ea850.txt": "Notes B (PyTorch practice: data, optimizers, RNN, BERT/GPT)",
+    "000_5114ce2b17ca1821.txt": ("Notes A", "hands-on computations, common problems, models"),
+    "003_1dbce9a3816ea850.txt": ("Notes B", "PyTorch practice: data, optimizers, RNN, BERT/GPT"),
 }
 
 INTRO = """
 # Hands-On DL Lab
 
-Interactive lessons that turn two study notes on deep learning into things you can poke at:
-type numbers and watch a convolution being computed, pick a loss and see every intermediate,
-train a network and watch its gradients. Everything runs **offline on a CPU**; models and
-data load lazily the first time a tab needs them.
-
-Every tab is also an API endpoint: see *Use via API* at the bottom of the page, or the README
-for a `gradio_client` example.
+Two study notes on deep learning, turned into things you can poke at. You **compute** what a layer
+does to a shape and every multiply-add of a convolution; you **work out** a loss by hand and see why
+ln C is the loss of a guess; you **train** a network and watch its loss, learning rate and per-layer
+gradients move, and see vanishing gradients, over-fitting and a too-large step happen; you **look
+inside** BERT's attention and **steer** GPT's decoding token by token. Every number is checked
+against PyTorch. Everything runs offline on a CPU.
 """
+
+
+def _headings(text: str) -> list[tuple[int, str]]:
+    """(level, title) of the Markdown headings outside fenced code (anchors ``{#…}`` removed)."""
+    out, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        m = None if fenced else re.match(r"^(#{1,6})\s+(.*?)\s*(\{#[^}]*\})?\s*$", line)
+        if m and m.group(2):
+            out.append((len(m.group(1)), m.group(2)))
+    return out
+
+
+def notes_outline(seed: str, seeds_dir: Path = SEEDS_DIR) -> tuple[str, list[str]]:
+    """The notes' title (their first heading) and chapters (level-1 headings, or level-2 when
+    there is a single level-1 one). Falls back to the short description without the file."""
+    path = seeds_dir / seed
+    if not path.is_file():
+        return SEED_FILES.get(seed, (seed, ""))[1], []
+    heads = _headings(path.read_text(encoding="utf-8"))
+    if not heads:
+        return SEED_FILES.get(seed, (seed, ""))[1], []
+    top = [t for lvl, t in heads if lvl == 1]
+    chapters = top if len(top) > 1 else [t for lvl, t in heads if lvl == 2]
+    return heads[0][1], chapters
+
+
+def _summary(mod: object) -> str:
+    """What a tab does: the first line of its module docstring, after its own title."""
+    line = ((getattr(mod, "__doc__", "") or "").strip().splitlines() or [""])[0]
+    return line.split(": ", 1)[1] if ": " in line else line
 
 
 def tab_map() -> list[list[str]]:
@@ -45,64 +82,88 @@ def tab_map() -> list[list[str]]:
         except Exception as exc:  # noqa: BLE001 - shown, not hidden
             rows.append([name, f"(fails to import: {type(exc).__name__})", "", "", ""])
             continue
-        refs = getattr(mod, "SEEDS", []) or [SeedRef("", "", "")]
-        for ref in refs:
+        for ref in getattr(mod, "SEEDS", []) or [SeedRef("", "", "")]:
             rows.append([name, getattr(mod, "TITLE", name), ref.seed, ref.section, ref.title])
     return rows
 
 
+def map_markdown() -> str:
+    """Which tab teaches what, with the notes named by their titles (file names in small print)."""
+    from apps import TABS
+
+    notes = {seed: notes_outline(seed) for seed in SEED_FILES}
+    lines = ["## The notes"]
+    for seed, (short, _) in SEED_FILES.items():
+        title, chapters = notes[seed]
+        lines.append(f"- **{short}: {md_escape(title)}**" + (
+            f" — {' · '.join(md_escape(c) for c in chapters[:12])}" if chapters else ""))
+    lines += ["", "## Which tab teaches what", "", "| tab | what you do there | sections of the notes |",
+              "|---|---|---|"]
+    by_tab: dict[str, list[list[str]]] = {}
+    for row in tab_map():
+        by_tab.setdefault(row[0], []).append(row)
+    for name in TABS:
+        if name not in by_tab:
+            continue
+        mod = sys.modules.get(f"apps.{name}")
+        refs = "; ".join(f"{SEED_FILES.get(r[2], (r[2],))[0].replace('Notes ', '')} §{r[3]} {md_escape(r[4])}"
+                         for r in by_tab[name] if r[2])
+        lines.append(f"| **{by_tab[name][0][1]}** | {md_escape(_summary(mod))} | {refs} |")
+    files = ", ".join(f"{short} = `{seed}`" for seed, (short, _) in SEED_FILES.items())
+    lines.append(f"\n<small>Files: {files} (in `shared/seeds/`).</small>")
+    return "\n".join(lines)
+
+
 def runtime_info() -> str:
-    """A Markdown table of versions, device and what works offline."""
+    """A Markdown table of versions, device and what works offline (imports torch: call it on open)."""
+    import importlib.metadata
+
     import torch
 
+    from dlcore.offline import offline_assets
+
     def ver(pkg: str) -> str:
-        # Read the installed version without importing the package (keeps start-up fast).
         try:
             return importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
     device = f"CUDA ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "CPU"
-    lines = [
-        "| component | version |", "|---|---|",
-        f"| Python | {platform.python_version()} |",
-        f"| torch | {torch.__version__} |",
-        f"| torchvision | {ver('torchvision')} |",
-        f"| gradio | {gr.__version__} |",
-        f"| transformers | {ver('transformers')} |",
-        f"| captum | {ver('captum')} |",
-        f"| device | {device}, {torch.get_num_threads()} threads |",
-    ]
-    try:
-        from dlcore.offline import offline_assets
-        lines.append("")
-        lines.append("**Offline assets found on this machine**")
-        lines.append("")
-        lines += [f"- {a.name}: {'available' if a.available else 'missing'} — {a.detail}"
-                  for a in offline_assets()]
-    except ImportError:
-        pass
+    lines = ["| component | version |", "|---|---|", f"| Python | {platform.python_version()} |",
+             f"| torch | {torch.__version__} |"]
+    lines += [f"| {p} | {ver(p)} |" for p in ("torchvision", "gradio", "transformers", "captum")]
+    lines += [f"| device | {device}, {torch.get_num_threads()} threads |", "", "**Offline assets on this machine**",
+              ""]
+    lines += [f"- {md_escape(a.name)}: {'available' if a.available else 'missing'} — {md_escape(a.detail)}"
+              for a in offline_assets()]
     return "\n".join(lines)
 
 
 @guard
-def refresh() -> tuple[list[list[str]], str]:
-    return tab_map(), runtime_info()
+def refresh() -> tuple[str, str]:
+    """The tab map and the runtime (versions, device, offline assets)."""
+    return map_markdown(), runtime_info()
 
 
 def build() -> None:
     gr.Markdown(INTRO)
-    gr.Markdown("## Which tab teaches which part of the notes\n" + "  \n".join(
-        f"- `{k}`: {v}" for k, v in SEED_FILES.items()))
-    table = gr.Dataframe(headers=["tab", "title", "seed file", "section", "section title (from the notes)"],
-                         value=tab_map(), interactive=False, wrap=True)
-    gr.Markdown("## Runtime")
-    info = gr.Markdown(runtime_info())
-    btn = gr.Button("Refresh", elem_id=RUN_BUTTON, variant="primary", size="sm")
-    btn.click(refresh, None, [table, info], api_name="start_info", **LIGHT)
+    table = gr.Markdown(map_markdown())  # no torch: the tab modules and the notes' headings only
+    gr.Markdown("Every tab is also an API endpoint: see *Use via API* at the bottom of the page.")
+    with gr.Accordion("Runtime and offline assets (versions, device, where the data and models are)", open=False):
+        info = gr.Markdown("Reading the runtime…")
+        btn = gr.Button("Refresh", elem_id=RUN_BUTTON, size="sm")
+    on_first_open(runtime_info_guarded, None, info)
+    on(btn.click, refresh, None, [table, info], api_name="start_info", **LIGHT)
 
 
-ENDPOINTS = [Endpoint("start_info", examples=[[]])]
+@guard
+def runtime_info_guarded() -> str:
+    return runtime_info()
+
+
+#: The Start tab has no input that can be wrong: there is no error to provoke here.
+ERROR_DEMO = None
+ENDPOINTS = [Endpoint("start_info", examples=[[]], facts=["| torch |"])]
 
 if __name__ == "__main__":
     import launch
