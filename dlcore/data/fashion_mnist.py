@@ -10,7 +10,10 @@ One loader, :func:`load_fashion_mnist`, tries in order:
    clearly labelled as a different data set.
 
 The returned :class:`~dlcore.data.split.DataSplit` says in ``source`` which one was used.
-Images are ``(N, 1, H, W)`` float32 in [0, 1]; labels int64. Results are cached in memory.
+Images are ``(N, 1, H, W)`` float32 in [0, 1]; labels int64. Results are kept in memory by the
+one loader cache (:class:`dlcore.lazy.LazyCache`); torchvision's download goes to
+``dlcore.paths.cache_dir("data")`` (``$DL_LAB_CACHE/data``), and ``HF_HUB_OFFLINE=1`` (the one
+offline switch, :func:`dlcore.paths.offline_by_env`) skips the network.
 
 Fashion-MNIST: Xiao, Rasul & Vollgraf 2017, https://arxiv.org/abs/1708.07747
 IDX format: http://yann.lecun.com/exdb/mnist/ (big-endian header, then raw uint8).
@@ -21,10 +24,8 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import gzip
-import os
 import socket
 import struct
-import threading
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,8 @@ import numpy as np
 import torch
 
 from dlcore.data.split import DataSplit
+from dlcore.lazy import LazyCache
+from dlcore.paths import cache_dir, offline_by_env
 
 __all__ = [
     "DEBIAN_DIR", "FASHION_CLASSES", "DIGITS_CLASSES", "FASHION_MEAN", "FASHION_STD",
@@ -49,8 +52,8 @@ Source = Literal["auto", "debian", "torchvision", "sklearn-digits"]
 SOURCES: tuple[str, ...] = ("debian", "torchvision", "sklearn-digits")
 TORCHVISION_HOST = ("ossci-datasets.s3.amazonaws.com", 443)
 
-_CACHE: dict[tuple, DataSplit] = {}
-_LOCK = threading.Lock()
+#: Loaded splits per (source, Debian folder, download allowed); at most 4 argument sets.
+_CACHE: LazyCache[tuple, DataSplit] = LazyCache("Fashion-MNIST", max_extra=4)
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -114,9 +117,10 @@ def internet_reachable(host: tuple[str, int] = TORCHVISION_HOST, timeout: float 
     """True if a TCP connection to ``host`` opens within ``timeout`` seconds.
 
     DNS lookup runs in a worker thread so it is bounded by the same timeout (a plain
-    ``getaddrinfo`` ignores socket timeouts). ``DLCORE_OFFLINE=1`` forces False.
+    ``getaddrinfo`` ignores socket timeouts). The offline switch (``HF_HUB_OFFLINE=1``,
+    :func:`dlcore.paths.offline_by_env`) forces False.
     """
-    if os.environ.get("DLCORE_OFFLINE", "") not in ("", "0"):
+    if offline_by_env():
         return False
 
     def connect() -> bool:
@@ -140,7 +144,7 @@ def load_torchvision(root: Path | str | None = None) -> DataSplit:
     """
     from torchvision.datasets import FashionMNIST  # lazy: torchvision import is slow
 
-    root = Path(root or os.environ.get("DLCORE_DATA", Path.home() / ".cache" / "dlcore"))
+    root = Path(root or cache_dir("data"))
     have_local = (root / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte").exists()
     if not have_local and not internet_reachable():
         raise ConnectionError(f"{TORCHVISION_HOST[0]} unreachable and no copy in {root}")
@@ -189,13 +193,8 @@ def load_fashion_mnist(source: Source = "auto", debian_dir: Path | str = DEBIAN_
     """
     if source not in ("auto", *SOURCES):
         raise ValueError(f"source {source!r} is not one of {('auto', *SOURCES)}")
-    key = (source, str(debian_dir), allow_download)
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        split = _load_uncached(source, Path(debian_dir), allow_download)
-        _CACHE[key] = split
-        return split
+    key = (source, str(debian_dir), bool(allow_download))
+    return _CACHE.get(key, lambda: _load_uncached(source, Path(debian_dir), bool(allow_download)))
 
 
 def _load_uncached(source: Source, debian_dir: Path, allow_download: bool) -> DataSplit:
@@ -225,5 +224,4 @@ def _load_uncached(source: Source, debian_dir: Path, allow_download: bool) -> Da
 
 def clear_cache() -> None:
     """Forget cached data sets (tests use this to exercise the chain again)."""
-    with _LOCK:
-        _CACHE.clear()
+    _CACHE.clear()

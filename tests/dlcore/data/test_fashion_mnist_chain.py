@@ -122,8 +122,19 @@ def test_unknown_source_is_rejected() -> None:
 
 
 def test_offline_env_var_short_circuits_probe(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DLCORE_OFFLINE", "1")
-    assert fm.internet_reachable() is False
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the one offline switch (dlcore.paths.offline_by_env)
+    calls: list = []
+    monkeypatch.setattr(fm.socket, "create_connection", lambda *a, **k: calls.append(a))
+    assert fm.internet_reachable(("127.0.0.1", 9)) is False and calls == []
+    import inspect
+    assert "DLCORE_OFFLINE" not in inspect.getsource(fm) and "DLCORE_DATA" not in inspect.getsource(fm)
+
+
+def test_torchvision_downloads_into_the_one_cache_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       offline) -> None:
+    monkeypatch.setenv("DL_LAB_CACHE", str(tmp_path))
+    with pytest.raises(ConnectionError, match=str(tmp_path / "data")):
+        fm.load_torchvision()
 
 
 def test_probe_of_closed_port_is_false() -> None:
@@ -132,8 +143,11 @@ def test_probe_of_closed_port_is_false() -> None:
 
 
 def test_result_is_cached(fake_debian) -> None:
+    from dlcore.lazy import LazyCache
+
     d, _ = fake_debian
     assert fm.load_fashion_mnist(debian_dir=d) is fm.load_fashion_mnist(debian_dir=d)
+    assert isinstance(fm._CACHE, LazyCache) and len(fm._CACHE) == 1  # the one loader cache
 
 
 @pytest.mark.skipif(not (fm.DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz").exists(),

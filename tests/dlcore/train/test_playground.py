@@ -99,3 +99,14 @@ def test_cnns_on_images():
         build_playground(PlaygroundSpec(dataset="moons", architecture="small_cnn"))
     with pytest.raises(ValueError, match="Model 'vgg' is not one of"):
         build_playground(PlaygroundSpec(dataset="fashion_mnist", architecture="vgg"))
+
+
+def test_playground_data_is_loaded_once_through_the_one_loader_cache():
+    from dlcore.lazy import LazyCache
+    from dlcore.train import playground
+
+    assert isinstance(playground._DATA, LazyCache)
+    a = playground.load_playground_data("moons")
+    assert playground.load_playground_data("moons") is a and "moons" in playground._DATA
+    with pytest.raises(ValueError, match="is not one of"):
+        playground.load_playground_data(["moons"])
