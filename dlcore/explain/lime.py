@@ -130,8 +130,10 @@ def lime(model: nn.Module, x: torch.Tensor, target: int, config: LimeConfig | No
         return torch.bernoulli(torch.full((1, n_feat), 0.5), generator=gen).long()
 
     def similarity(original: Any, perturbed: Any, interpretable: torch.Tensor, **kwargs: Any) -> float:
-        z = interpretable.float().flatten()  # cosine distance to the all-on pattern (the lime package's)
-        d = 1.0 - float(z.sum() / (math.sqrt(float(z.numel())) * float(z.norm()))) if z.any() else 1.0
+        # cosine distance of the binary pattern z to the all-on pattern 1 (the lime package's):
+        # cos = z·1 / (|z| |1|) = s / (√s √K) = √(s / K) with s = number of superpixels kept
+        s = float(interpretable.sum())
+        d = 1.0 - math.sqrt(s / n_feat) if s > 0 else 1.0
         return math.exp(-d * d / (2 * cfg.kernel_width ** 2))
 
     def prob(batch: torch.Tensor) -> torch.Tensor:

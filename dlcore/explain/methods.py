@@ -21,6 +21,7 @@ from dlcore.explain.base import (
     Attribution, MapRule, OptionSpec, check_image, check_model, check_target, class_probabilities, make_config,
     options_of,
 )
+from dlcore.explain.fast import fused_twin
 from dlcore.explain.gradcam import GradCamConfig, gradcam, gradcam_unavailable
 from dlcore.explain.gradients import GradientConfig, gradient, gradient_x_input, guided_backprop, \
     guided_backprop_unavailable
@@ -124,9 +125,15 @@ def attribution_map(raw: torch.Tensor, rule: MapRule) -> torch.Tensor:
 
 def _run(name: str, model: nn.Module, x: torch.Tensor, t: int, cfg: Any, memo: dict
          ) -> tuple[torch.Tensor, float | None, dict[str, Any]]:
-    """(raw (1, C, H, W), delta, extra settings) of one method."""
+    """(raw (1, C, H, W), delta, extra settings) of one method.
+
+    Hook-free methods run on the Conv + BatchNorm fused twin (:mod:`dlcore.explain.fast`);
+    Grad-CAM and guided backprop hook a private copy of the model itself.
+    """
     extra: dict[str, Any] = {}
     delta = None
+    if name not in ("guided_backprop", "gradcam"):
+        model = fused_twin(model)
     if name == "gradient":
         raw = gradient(model, x, t)
     elif name == "gradient_x_input":

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from dlcore.explain.base import check_config, check_image, check_model, check_target, class_probabilities, option
+from dlcore.explain.fast import fused_twin
 from dlcore.explain.gradients import batch_gradients
 
 __all__ = ["SmoothGradConfig", "NoiseKind", "NOISE_KINDS", "MAX_SAMPLES", "sigma_absolute", "noisy_gradients",
@@ -194,6 +195,7 @@ def smoothgrad_convergence(model: nn.Module, image: Any, ns: Sequence[int] = DEF
         raise ValueError(f"ns {list(ns)} must be whole numbers in [1, {MAX_SAMPLES}]")
     ns = sorted(set(int(n) for n in ns))
     x, t, p = _prepare(model, image, target)
+    model = fused_twin(model)
     sigma = sigma_absolute(x, cfg.sigma_pct)
     grads, _ = noisy_gradients(model, x, t, sigma, ns[-1], cfg.batch_size, cfg.seed)  # (N, C, H, W)
     # running sums give every n at once: mean_n = cumsum_n / n
@@ -260,6 +262,7 @@ def smoothgrad_sigma_sweep(model: nn.Module, image: Any, sigmas_pct: Sequence[fl
         raise ValueError(f"{len(sigmas_pct)} sigmas x {cfg.n_samples} samples = {len(sigmas_pct) * cfg.n_samples} "
                          f"gradients exceed the limit of {MAX_SWEEP_GRADIENTS}")
     x, t, p = _prepare(model, image, target)
+    model = fused_twin(model)
     g = torch.Generator(device=x.device).manual_seed(cfg.seed)
     eps = torch.randn((cfg.n_samples, *x.shape[1:]), generator=g, device=x.device)  # (n, C, H, W)
     sig = [sigma_absolute(x, float(s)) for s in sigmas_pct]

@@ -2,6 +2,7 @@
 and returns a ``Figure`` (object-oriented matplotlib, no pyplot).
 
 * :func:`explanation_figure` — the image and every method's map side by side, one colour scale;
+* :func:`attribution_figure` / :func:`map_figure` — one map (a slider's frame), quick to render;
 * :func:`convergence_figure` / :func:`sigma_sweep_figure` — SmoothGrad over n and over σ;
 * :func:`faithfulness_figure` — deletion and insertion curves, AUC in the legend;
 * :func:`sanity_figure` — each method's map after each randomisation step, with ρ;
@@ -24,7 +25,7 @@ from matplotlib.figure import Figure
 
 from dlcore.plotting import PALETTE, new_figure
 
-__all__ = ["explanation_figure", "convergence_figure", "sigma_sweep_figure", "faithfulness_figure", "sanity_figure",
+__all__ = ["explanation_figure", "map_figure", "attribution_figure", "convergence_figure", "sigma_sweep_figure", "faithfulness_figure", "sanity_figure",
            "sanity_curve_figure", "activation_maximization_figure", "embedding_figure", "attack_explanation_figure",
            "MAP_CMAP", "SIGNED_CMAP"]
 
@@ -93,6 +94,34 @@ def explanation_figure(expl: Any, classes: Sequence[str] | None = None, overlay:
     t = "" if expl.target == expl.predicted else f" — explaining {_label(expl.target, classes)} (p = {expl.probability:.3f})"
     fig.suptitle(f"Why did it say {_label(expl.predicted, classes)}?{t}", fontsize=11)
     return fig
+
+
+def map_figure(m: torch.Tensor, image: torch.Tensor | None = None, title: str = "", signed: bool = False,
+               overlay: bool = False) -> Figure:
+    """One map (e.g. the frame a slider picks from :func:`~dlcore.explain.smoothgrad_convergence`),
+    next to its image if given; scaled by its 99th percentile (small and quick to render)."""
+    from dlcore.explain.metrics import normalize_maps
+
+    k = 1 + (image is not None and not overlay)
+    fig, axes = new_figure(1, k, figsize=(2.3 * k + 0.9, 2.7), squeeze=False)
+    shown = normalize_maps(m[None].float(), "signed" if signed else "abs")[0]
+    if k == 2:
+        axes[0, 0].imshow(_gray(image), cmap="gray", vmin=0, vmax=1)
+        axes[0, 0].axis("off")
+        axes[0, 0].set_title("image", fontsize=_T)
+    _show_map(axes[0, -1], shown, image, signed, overlay)
+    axes[0, -1].set_title(title, fontsize=_T)
+    _scale_bar(fig, axes, signed, "map / 99th pct")
+    return fig
+
+
+def attribution_figure(a: Any, image: torch.Tensor | None = None, classes: Sequence[str] | None = None,
+                       overlay: bool = False) -> Figure:
+    """One method's :class:`~dlcore.explain.Attribution` (its own scale), titled with the class explained."""
+    title = f"{_display(a.method)}: {_label(a.target, classes)} (p = {a.probability:.3f})"
+    if a.delta is not None:
+        title += f"\nconvergence δ = {a.delta:.2g}"
+    return map_figure(a.map, image, title, a.rule == "signed", overlay)
 
 
 def _strip(maps: torch.Tensor, titles: Sequence[str], suptitle: str, lead: torch.Tensor | None = None,
