@@ -27,7 +27,10 @@ from typing import Any
 
 import torch
 
-__all__ = ["MAX_TOKENS", "InsideBert", "encode_pair", "inside_bert", "attention_from"]
+from dlcore.nlp.tables import TOKEN_HEADERS
+
+__all__ = ["MAX_TOKENS", "TOKEN_HEADERS", "InsideBert", "InsideView", "encode_pair", "inside_bert", "attention_from",
+           "inside_view"]
 
 #: Longest input shown (tokens, [CLS]/[SEP] included); heatmaps beyond this are unreadable.
 MAX_TOKENS = 64
@@ -170,3 +173,50 @@ def attention_from(result: InsideBert, layer: int, head: int | None, token: int)
     a = result.attentions[layer - 1]                        # (K, L, L)
     a = a.mean(0) if head is None else a[head - 1]          # (L, L)
     return a[token]                                         # (L,)
+
+
+@dataclass
+class InsideView:
+    """What the "Inside BERT" panel shows for one (layer, head, token) choice.
+
+    Attributes:
+        rows: one row per token, columns :data:`TOKEN_HEADERS` (ids, segment, position, embedding norms).
+        attention: the (L, L) map of the chosen head, or the mean of all heads when ``head`` is 0.
+        row: (L,) attention **from** token ``token`` (row ``token`` of ``attention``), sums to 1.
+        heads: (K, L, L) every head of the chosen layer (the small multiples).
+        layer, head, token: the choice (layer 1-based; head 1-based, 0 = mean of heads; token 0-based).
+        head_name: "head 3" or "mean of all heads".
+        num_layers, num_heads, num_tokens: the model's and the input's sizes (slider ranges follow them).
+    """
+
+    rows: list[list[Any]]
+    attention: torch.Tensor
+    row: torch.Tensor
+    heads: torch.Tensor
+    layer: int
+    head: int
+    token: int
+    head_name: str
+    num_layers: int
+    num_heads: int
+    num_tokens: int
+
+
+def inside_view(result: InsideBert, layer: int, head: int, token: int) -> InsideView:
+    """Select layer/head/token from :func:`inside_bert`'s result and build the token table.
+
+    Args:
+        layer: 1..N. head: 1..K, or 0 for the mean over heads. token: 0..L-1 (0 is [CLS]).
+
+    Raises:
+        ValueError: an index out of range (naming the valid range).
+    """
+    row = attention_from(result, layer, head or None, token)                # (L,)
+    A = result.attentions[layer - 1]                                         # (K, L, L)
+    A = A.mean(0) if head == 0 else A[head - 1]                              # (L, L)
+    norms = [t.norm(dim=1) for t in (result.token_emb, result.position_emb, result.segment_emb, result.emb_sum)]
+    rows = [[i, t, int(result.input_ids[i]), int(result.segment_ids[i]), int(result.position_ids[i]),
+             *[round(float(n[i]), 3) for n in norms]] for i, t in enumerate(result.tokens)]
+    return InsideView(rows=rows, attention=A, row=row, heads=result.attentions[layer - 1], layer=layer, head=head,
+                      token=token, head_name="mean of all heads" if head == 0 else f"head {head}",
+                      num_layers=result.num_layers, num_heads=result.num_heads, num_tokens=len(result.tokens))

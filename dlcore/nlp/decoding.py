@@ -21,8 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Literal
 
+import math
+
 import torch
 import torch.nn.functional as F
+
+from dlcore.nlp.registry import STRATEGIES
+from dlcore.nlp.tables import BEAM_HEADERS, TABLE_HEADERS
+from dlcore.nlp.tokens import readable_token
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -40,11 +46,20 @@ __all__ = [
     "beam_search",
     "iter_beam_search",
     "eos_ids",
+    "TABLE_HEADERS",
+    "BEAM_HEADERS",
+    "SURPRISE_MAX_BITS",
+    "surprise_scale",
+    "StepView",
+    "step_view",
+    "StepThrough",
+    "step_through",
 ]
 
 Strategy = Literal["greedy", "sample", "beam"]
-STRATEGIES: tuple[str, ...] = ("greedy", "sample", "beam")
 MAX_NEW_TOKENS = 256
+#: Surprise at which the colour scale saturates: 12 bits = a 1-in-4096 pick.
+SURPRISE_MAX_BITS = 12.0
 
 
 @dataclass
@@ -155,10 +170,14 @@ class NextTokenTable:
     kept: int  # how many tokens of the vocabulary survive the filters
     ranks: list[int] = field(default_factory=list)
 
-    def rows(self, chosen: int | None = None) -> list[list[object]]:
-        """Table rows: rank, token, logit, p before, p after, chosen marker."""
+    def rows(self, chosen: int | None = None, readable: bool = False) -> list[list[object]]:
+        """Table rows (:data:`TABLE_HEADERS`): rank, token, logit, p before, p after, chosen marker.
+
+        ``readable`` shows tokens with :func:`dlcore.nlp.tokens.readable_token` (visible spaces, special tokens named).
+        """
         ranks = self.ranks or list(range(1, len(self.tokens) + 1))
-        return [[r, t, round(float(z), 3), round(float(a), 4), round(float(b), 4),
+        show = readable_token if readable else str
+        return [[r, show(t), round(float(z), 3), round(float(a), 4), round(float(b), 4),
                  "◀" if chosen is not None and int(j) == chosen else ""]
                 for r, j, t, z, a, b in zip(ranks, self.ids, self.tokens, self.logits, self.p_before, self.p_after)]
 
@@ -205,6 +224,47 @@ class Step:
     table: NextTokenTable
     text: str
     finished: bool = False
+
+
+def surprise_scale(prob: float, max_bits: float = SURPRISE_MAX_BITS) -> float:
+    """Surprise of a pick on a 0..1 colour scale: min(-log₂ p / max_bits, 1) (1 = a 1-in-4096 pick or rarer)."""
+    if not prob > 0:  # 0 or NaN: as surprising as it gets
+        return 1.0
+    return round(min(-math.log2(min(float(prob), 1.0)) / max_bits, 1.0), 3)
+
+
+@dataclass
+class StepView:
+    """One generated token as the GPT tab shows it (a :class:`Step` flattened to plain lists).
+
+    Attributes:
+        index: 0-based step. token, token_id, prob: the pick and its probability under the distribution used.
+        surprise: :func:`surprise_scale` of ``prob``.
+        rows: the next-token table (:data:`TABLE_HEADERS`), tokens made readable, the pick marked ◀.
+        tokens, p_before, p_after: the table's candidates and their probabilities (for the bar chart).
+        chosen: row index of the pick (None if it is not listed). kept: vocabulary tokens left by the filters.
+    """
+
+    index: int
+    token: str
+    token_id: int
+    prob: float
+    surprise: float
+    rows: list[list[object]]
+    tokens: list[str]
+    p_before: list[float]
+    p_after: list[float]
+    chosen: int | None
+    kept: int
+
+
+def step_view(step: Step) -> StepView:
+    """The table, bars and colour of one streamed step (what the tab renders)."""
+    t = step.table
+    rows = t.rows(step.token_id, readable=True)
+    chosen = next((i for i, j in enumerate(t.ids.tolist()) if j == step.token_id), None)
+    return StepView(step.index, step.token, step.token_id, step.prob, surprise_scale(step.prob), rows,
+                    list(t.tokens), t.p_before.tolist(), t.p_after.tolist(), chosen, t.kept)
 
 
 @torch.no_grad()
@@ -258,6 +318,14 @@ class BeamResult:
     texts: list[str]
     scores: list[float]
     history: list[list[tuple[str, float]]] = field(default_factory=list)
+
+    def rows(self, running: bool = True) -> list[list[object]]:
+        """Table rows (:data:`BEAM_HEADERS`): the finished beams, then (``running``) the running beams."""
+        out: list[list[object]] = [[i + 1, t, round(s, 3), "finished: Σ log p / length"]
+                                   for i, (t, s) in enumerate(zip(self.texts, self.scores))]
+        if running and self.history:
+            out += [[i + 1, t, round(s, 3), "running: Σ log p"] for i, (t, s) in enumerate(self.history[-1])]
+        return out
 
 
 def beam_search(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", ids: torch.Tensor,
@@ -334,3 +402,45 @@ def _snapshot(tok: "PreTrainedTokenizerBase", fin: list[tuple[float, list[int]]]
     return BeamResult(sequences=[list(s) for _, s in fin],
                       texts=[tok.decode(s, skip_special_tokens=True) for _, s in fin],
                       scores=[v for v, _ in fin], history=list(history))
+
+
+# ----------------------------------------------------------------------------- you pick the token
+@dataclass
+class StepThrough:
+    """A decoding where the learner is the strategy: the candidates for the next token, and the text so far.
+
+    Attributes:
+        prompt_len: tokens of the prompt. ids: prompt + every appended token.
+        table: the next-token table after ``ids`` (top candidates, before/after the filters).
+        candidates: label -> token id, e.g. ``"1. ␣mat · p used 0.412"`` (the dropdown's choices, in rank order).
+        text: the appended tokens decoded.
+    """
+
+    prompt_len: int
+    ids: list[int]
+    table: NextTokenTable
+    candidates: dict[str, int]
+    text: str
+
+    @property
+    def appended(self) -> int:
+        return len(self.ids) - self.prompt_len
+
+
+def step_through(model: "PreTrainedModel", tok: "PreTrainedTokenizerBase", ids: torch.Tensor, prompt_len: int,
+                 cfg: DecodeConfig | None = None, top: int = 10, max_tokens: int = 768) -> StepThrough:
+    """The next-token candidates after ``ids`` (1, L), whose first ``prompt_len`` tokens are the prompt.
+
+    Start with ``ids`` = the prompt (``prompt_len = L``); to append a pick ``j``, call again with
+    ``[*state.ids, j]``. ``cfg`` sets the filters whose effect "p used" shows (default: none).
+
+    Raises:
+        ValueError: more than ``max_tokens`` tokens in all (default 768).
+    """
+    if ids.shape[1] > max_tokens:
+        raise ValueError(f"the text has reached the limit of {max_tokens} tokens")
+    table = next_token_table(model, tok, ids, cfg or DecodeConfig(strategy="sample"), top=top)
+    cands = {f"{i + 1}. {readable_token(t)} · p used {float(p):.3f}": int(j)
+             for i, (t, p, j) in enumerate(zip(table.tokens, table.p_after, table.ids))}
+    id_list = ids[0].tolist()
+    return StepThrough(prompt_len, id_list, table, cands, tok.decode(id_list[prompt_len:]))

@@ -35,8 +35,10 @@ from typing import Any
 
 import torch
 
+from dlcore.nlp.tables import FILL_HEADERS, MASK_HEADERS
+
 __all__ = ["MASK", "MAX_CHARS", "FillCandidate", "FillResult", "split_mask", "fill_mask_mlm",
-           "fill_mask_causal", "sentence_logprobs", "apply_80_10_10", "NOT_CHOSEN", "TO_MASK", "TO_RANDOM", "KEEP", "MaskingResult", "mask_sentence"]
+           "fill_mask_causal", "sentence_logprobs", "FILL_HEADERS", "MASK_HEADERS", "apply_80_10_10", "NOT_CHOSEN", "TO_MASK", "TO_RANDOM", "KEEP", "MaskingResult", "mask_sentence"]
 
 MASK = "[MASK]"
 #: Longest sentence accepted for fill-the-blank and the masking demo (characters).
@@ -60,6 +62,10 @@ class FillResult:
     n_scored: int          # how many words were scored
     filled: str = ""       # the sentence with the top candidate filled in
     notes: list[str] = field(default_factory=list)
+
+    def rows(self) -> list[list[Any]]:
+        """Table rows: rank, word, probability, score (:data:`FILL_HEADERS`)."""
+        return [[i + 1, c.word, round(c.prob, 4), round(c.logscore, 3)] for i, c in enumerate(self.candidates)]
 
 
 def _check_top_k(top_k: int) -> int:
@@ -288,6 +294,16 @@ class MaskingResult:
     @property
     def n_chosen(self) -> int:
         return sum(a != "-" for a in self.actions)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many chosen tokens became ``[MASK]``, a random token, or were kept."""
+        return {a: self.actions.count(a) for a in ("[MASK]", "random", "keep")}
+
+    def rows(self) -> list[list[Any]]:
+        """Table rows: #, token, chosen?, what BERT sees, action, label to predict (:data:`MASK_HEADERS`)."""
+        return [[i, t, "yes" if a != "-" else "", c, a, lab]
+                for i, (t, c, a, lab) in enumerate(zip(self.tokens, self.corrupted, self.actions, self.labels))]
 
 
 def mask_sentence(tokenizer: Any, text: str, *, mask_prob: float = 0.15, seed: int = 0) -> MaskingResult:

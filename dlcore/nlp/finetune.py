@@ -25,10 +25,12 @@ from typing import Any, Callable, Iterator, Literal, Sequence
 
 import torch
 
+from dlcore.nlp.examples import EXAMPLE_SETS  # noqa: F401 - re-exported
 from dlcore.nlp.fill_mask import sentence_logprobs
 
-__all__ = ["Example", "ProbeConfig", "SHOTS", "parse_labelled", "sentence_vectors", "train_linear_head", "iter_linear_head", "check_labels",
-           "icl_prompt", "icl_classify", "accuracy", "compare", "Comparison", "MAX_EXAMPLES", "MAX_SENTENCE_CHARS"]
+__all__ = ["Example", "ProbeConfig", "SHOTS", "parse_labelled", "sentence_vectors", "train_linear_head", "iter_linear_head",
+           "check_labels", "icl_prompt", "icl_classify", "accuracy", "compare", "Comparison", "CompareProgress",
+           "iter_compare", "head_name", "MAX_EXAMPLES", "MAX_SENTENCE_CHARS", "EXAMPLE_SETS"]
 
 MAX_EXAMPLES = 40
 MAX_SENTENCE_CHARS = 300
@@ -195,6 +197,110 @@ def icl_classify(model: torch.nn.Module, tokenizer: Any, train: Sequence[Example
     return IclResult([labels[int(i)] for i in lp.argmax(1)], lp, prompts)
 
 
+def head_name(pooling: str) -> str:
+    """The name of the fine-tuned method in tables: "head on [CLS]" or "head on mean"."""
+    return "head on [CLS]" if pooling == "cls" else "head on mean"
+
+
+@dataclass
+class CompareProgress:
+    """One snapshot of fine-tuning vs in-context learning, as :func:`iter_compare` streams it.
+
+    Attributes:
+        stage: "training" (the head's loss so far), "prompting" (in-context settings so far) or "done".
+        labels: the label set; test: the test examples (their labels are the answer key).
+        epoch, epochs: training progress. losses: the head's full-batch loss per epoch so far.
+        predictions: method -> predicted label per test sentence (the head first, then zero/one/few-shot).
+        accuracies: method -> accuracy on ``test``.
+        prompt, prompt_name: the latest in-context prompt (first test sentence) and its setting.
+        constant: in-context settings that gave one label for every test sentence -> that label
+            (a small LM's prior for one label word; the examples in the prompt are what move it).
+        n_params: parameters trained in (a) (W and b of the head); (b) trains none.
+    """
+
+    stage: Literal["training", "prompting", "done"]
+    labels: list[str]
+    test: list[Example]
+    epoch: int
+    epochs: int
+    losses: list[float]
+    predictions: dict[str, list[str]]
+    accuracies: dict[str, float]
+    prompt: str = ""
+    prompt_name: str = ""
+    constant: dict[str, str] = field(default_factory=dict)
+    n_params: int = 0
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """``(headers, rows)``: test sentence, true label, then one column per method so far."""
+        headers = ["test sentence", "true label", *self.predictions]
+        rows = [[e.text, e.label, *[p[i] for p in self.predictions.values()]] for i, e in enumerate(self.test)]
+        return headers, rows
+
+
+LmArg = tuple[torch.nn.Module, Any] | Callable[[], tuple[torch.nn.Module, Any]] | None
+
+
+def iter_compare(encoder: torch.nn.Module, enc_tokenizer: Any, train: Sequence[Example], test: Sequence[Example],
+                 config: ProbeConfig = ProbeConfig(), *, lm: LmArg = None, every: int | None = None,
+                 ) -> Iterator[CompareProgress]:
+    """(a) Train the head on frozen ``encoder`` vectors, then (b) prompt ``lm`` 0/1/few-shot; stream snapshots.
+
+    Args:
+        encoder, enc_tokenizer: a BERT-style encoder (frozen) and its tokenizer.
+        train, test: labelled examples (:func:`parse_labelled`).
+        config: the head's settings. Default :class:`ProbeConfig`.
+        lm: the causal LM for (b) as ``(model, tokenizer)``, or a function returning it (called only
+            when (b) starts, after a "prompting" snapshot), or None to skip (b).
+        every: yield a training snapshot every this many epochs. Default epochs // 12.
+
+    Raises:
+        ValueError: fewer than 2 labels in ``train``, a test label never seen in training, bad config.
+    """
+    labels = check_labels(train, test)
+    test = list(test)
+    gold = [e.label for e in test]
+    x_tr = sentence_vectors(encoder, enc_tokenizer, [e.text for e in train], config.pooling)   # (N, H)
+    y_tr = torch.tensor([labels.index(e.label) for e in train])                                # (N,)
+    x_te = sentence_vectors(encoder, enc_tokenizer, [e.text for e in test], config.pooling)    # (M, H)
+    every = every or max(1, config.epochs // 12)
+    losses: list[float] = []
+    preds: dict[str, list[str]] = {}
+    accs: dict[str, float] = {}
+    constant: dict[str, str] = {}
+    n_params = x_tr.shape[1] * len(labels) + len(labels)
+
+    def snap(stage: Any, epoch: int, prompt: str = "", pname: str = "") -> CompareProgress:
+        return CompareProgress(stage, labels, test, epoch, config.epochs, list(losses), dict(preds), dict(accs),
+                               prompt, pname, dict(constant), n_params)
+
+    # 1. (a) full-batch training of softmax(W h + b)
+    head = None
+    for epoch, loss, head in iter_linear_head(x_tr, y_tr, len(labels), config):
+        losses.append(loss)
+        if epoch % every == 0 or epoch == config.epochs:
+            yield snap("training", epoch)
+    assert head is not None  # epochs >= 1 is checked by iter_linear_head
+    with torch.no_grad():
+        preds[head_name(config.pooling)] = [labels[int(i)] for i in head(x_te).argmax(1)]   # (M,) labels
+    accs[head_name(config.pooling)] = accuracy(preds[head_name(config.pooling)], gold)
+    if lm is None:
+        yield snap("done", config.epochs)
+        return
+    # 2. (b) in-context: k examples per class in the prompt, no parameter changes
+    yield snap("prompting", config.epochs)
+    model, tok = lm() if callable(lm) else lm
+    prompt, pname = "", ""
+    for shot_name, k in SHOTS.items():
+        r = icl_classify(model, tok, train, [e.text for e in test], labels, k)
+        preds[shot_name], accs[shot_name] = r.predictions, accuracy(r.predictions, gold)
+        if len(test) > 1 and len(set(r.predictions)) == 1:
+            constant[shot_name] = r.predictions[0]
+        prompt, pname = r.prompts[0], shot_name
+        yield snap("prompting", config.epochs, prompt, pname)
+    yield snap("done", config.epochs, prompt, pname)
+
+
 @dataclass
 class Comparison:
     """Fine-tuned head vs in-context learning on the same test sentences."""
@@ -210,31 +316,20 @@ class Comparison:
 def compare(encoder: torch.nn.Module, enc_tokenizer: Any, lm: torch.nn.Module | None, lm_tokenizer: Any,
             train: Sequence[Example], test: Sequence[Example], config: ProbeConfig = ProbeConfig(),
             callback: Callable[[int, float], None] | None = None) -> Comparison:
-    """Train the head on ``train`` (frozen ``encoder``), prompt ``lm`` with the same examples, score ``test``.
+    """Run :func:`iter_compare` to the end (``lm=None`` skips the in-context half).
 
-    ``lm=None`` skips the in-context half (e.g. while the causal LM is unavailable).
-
-    Raises:
-        ValueError: fewer than 2 labels in ``train``, or a test label never seen in training.
+    ``callback(epoch, loss)`` is called after every training epoch.
     """
-    labels = check_labels(train, test)
-    gold = [e.label for e in test]
-    x_tr = sentence_vectors(encoder, enc_tokenizer, [e.text for e in train], config.pooling)   # (N, H)
-    y_tr = torch.tensor([labels.index(e.label) for e in train])                                # (N,)
-    head, losses = train_linear_head(x_tr, y_tr, len(labels), config, callback)
-    x_te = sentence_vectors(encoder, enc_tokenizer, [e.text for e in test], config.pooling)
-    with torch.no_grad():
-        pred = [labels[int(i)] for i in head(x_te).argmax(1)]
-    name = "head on [CLS]" if config.pooling == "cls" else "head on mean"
-    preds = {name: pred}
     prompts: dict[str, str] = {}
-    if lm is not None:
-        for shot_name, k in SHOTS.items():
-            r = icl_classify(lm, lm_tokenizer, train, [e.text for e in test], labels, k)
-            preds[shot_name] = r.predictions
-            prompts[shot_name] = r.prompts[0]
-    return Comparison(labels, list(test), preds, {k: accuracy(v, gold) for k, v in preds.items()},
-                      losses, prompts)
+    last = None
+    for last in iter_compare(encoder, enc_tokenizer, train, test, config,
+                             lm=None if lm is None else (lm, lm_tokenizer), every=1):
+        if last.stage == "training" and callback is not None:
+            callback(last.epoch, last.losses[-1])
+        if last.prompt_name:
+            prompts[last.prompt_name] = last.prompt
+    assert last is not None
+    return Comparison(last.labels, last.test, last.predictions, last.accuracies, last.losses, prompts)
 
 
 def accuracy(pred: Sequence[str], gold: Sequence[str]) -> float:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 __all__ = ["PromptMode", "PROMPT_MODES", "ShotTemplate", "TEMPLATES", "few_shot_prompt", "build_prompt",
-           "has_chat_template"]
+           "has_chat_template", "GenerateExample", "generate_examples"]
 
 PromptMode = Literal["plain", "chat"]
 PROMPT_MODES: tuple[str, ...] = ("plain", "chat")
@@ -109,3 +109,46 @@ def build_prompt(tok: "PreTrainedTokenizerBase", text: str, mode: PromptMode = "
         raise ValueError("this model has no chat template (it is not an instruct model): use prompt mode 'plain'")
     msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": text}]
     return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+
+
+@dataclass(frozen=True)
+class GenerateExample:
+    """A worked generation example: a label for the learner, the prompt and the decoding settings."""
+
+    label: str
+    prompt: str
+    mode: PromptMode = "plain"
+    strategy: str = "greedy"
+    max_new_tokens: int = 16
+    temperature: float = 0.8
+    top_k: int = 50
+    top_p: float = 0.95
+    repetition_penalty: float = 1.0
+    num_beams: int = 3
+    seed: int = 0
+
+    def values(self) -> list[object]:
+        """(prompt, mode, strategy, max_new_tokens, temperature, top_k, top_p, repetition_penalty, num_beams, seed)."""
+        return [self.prompt, self.mode, self.strategy, self.max_new_tokens, self.temperature, self.top_k,
+                self.top_p, self.repetition_penalty, self.num_beams, self.seed]
+
+
+def generate_examples() -> list[GenerateExample]:
+    """In-context learning (few- vs zero-shot; seed 000 §8.6.2, seed 003 §dl_12), then the chat template,
+    beam search, hot and nucleus sampling. GPT-3's own translation example (Fig. 2.1) is too hard for a
+    135M-parameter model: the notes' point that task generalisation needs scale."""
+    shot = lambda name, k: few_shot_prompt(TEMPLATES[name], k)  # noqa: E731
+    E = GenerateExample
+    return [E("Few-shot (k=3): capital of Italy", shot("capitals", 3), max_new_tokens=2),
+            E("Zero-shot: capital of Italy", shot("capitals", 0), max_new_tokens=8),
+            E("Few-shot (k=3): 我喜欢猫 → English (seed 003 §dl_12)", shot("translate_zh", 3), max_new_tokens=4),
+            E("Zero-shot: 我喜欢猫 → English", shot("translate_zh", 0), max_new_tokens=5),
+            E("GPT-3 Fig. 2.1 few-shot: cheese → French (too hard for 135M)", shot("translate", 3), max_new_tokens=6),
+            E("Few-shot (k=3): opposite of up", shot("antonyms", 3), max_new_tokens=2),
+            E("Chat template: what is beam search?", "What is beam search? Answer in one sentence.", "chat",
+              max_new_tokens=48, repetition_penalty=1.1),
+            E("Beam search, k = 3", "The capital of France is", strategy="beam", max_new_tokens=12),
+            E("Hot sampling: T = 1.5, no filters", "Once upon a time", strategy="sample", max_new_tokens=32,
+              temperature=1.5, top_k=0, top_p=1.0),
+            E("Nucleus sampling: T = 0.7, top-k 50, top-p 0.9, rep. penalty 1.2", "Once upon a time",
+              strategy="sample", max_new_tokens=32, temperature=0.7, top_p=0.9, repetition_penalty=1.2)]

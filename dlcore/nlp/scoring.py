@@ -23,10 +23,13 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
+from dlcore.nlp.tables import SCORE_HEADERS
+
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-__all__ = ["MAX_SCORE_TOKENS", "MAX_TEXT_CHARS", "TextScore", "score_text", "encode_checked", "context_token_id"]
+__all__ = ["MAX_SCORE_TOKENS", "MAX_TEXT_CHARS", "SCORE_HEADERS", "TextScore", "score_text", "encode_checked", "encode_prompt",
+           "context_token_id"]
 
 #: Longest text (in tokens) scored or used as a prompt: keeps a CPU request under a few seconds.
 MAX_SCORE_TOKENS = 512
@@ -71,6 +74,29 @@ class TextScore:
         """exp(mean negative log-likelihood), seed 000 §8.3.1."""
         return math.exp(self.mean_nll)
 
+    def perplexity_latex(self) -> str:
+        """The perplexity formula with this text's numbers substituted (LaTeX, ``$…$``)."""
+        n = int(self.scored.numel())
+        return (f"$\\text{{perplexity}}(W)=\\exp\\left(-\\frac1n\\sum_{{t=1}}^n\\log P(x_t\\mid x_{{<t}})\\right)"
+                f"=\\exp\\left(-\\frac{{1}}{{{n}}}\\cdot({-self.mean_nll * n:.2f})\\right)=\\exp({self.mean_nll:.3f})"
+                f"={self.perplexity:.2f}$")
+
+    def rows(self) -> list[list[object]]:
+        """Table rows (:data:`SCORE_HEADERS`), tokens made readable; None where a token has no context."""
+        from dlcore.nlp.tokens import readable_token
+
+        out: list[list[object]] = []
+        for i, (t, lp, alt) in enumerate(zip(self.tokens, self.logprobs.tolist(), self.top_alternatives)):
+            bits = -lp / math.log(2)
+            out.append([i + 1, readable_token(t), None if math.isnan(lp) else round(lp, 3),
+                        None if math.isnan(bits) else round(bits, 2), readable_token(alt)])
+        return out
+
+    def spans(self, max_bits: float = 12.0) -> list[tuple[str, float | None]]:
+        """``(token, surprise on 0..1)`` per token for a colour scale (bits / ``max_bits``, capped at 1)."""
+        return [(t, None if math.isnan(b) else round(min(b / max_bits, 1.0), 3))
+                for t, b in zip(self.tokens, self.surprise_bits.tolist())]
+
 
 def context_token_id(tok: "PreTrainedTokenizerBase") -> int | None:
     """The document-start token to condition the first token on, or None."""
@@ -94,6 +120,15 @@ def encode_checked(tok: "PreTrainedTokenizerBase", text: str, *, max_tokens: int
     if ids.shape[1] > max_tokens:
         raise ValueError(f"{name} has {ids.shape[1]} tokens; the limit is {max_tokens} tokens")
     return ids
+
+
+def encode_prompt(tok: "PreTrainedTokenizerBase", text: str, mode: str = "plain", *, max_tokens: int = 512,
+                  name: str = "prompt") -> torch.Tensor:
+    """The token ids a causal LM reads for ``text``: :func:`dlcore.nlp.prompts.build_prompt` (plain, or the
+    model's chat template), then :func:`encode_checked` (non-empty, at most ``max_tokens``). Shape: (1, n)."""
+    from dlcore.nlp.prompts import build_prompt
+
+    return encode_checked(tok, build_prompt(tok, text, mode), max_tokens=max_tokens, name=name)  # type: ignore[arg-type]
 
 
 @torch.no_grad()

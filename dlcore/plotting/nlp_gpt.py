@@ -7,14 +7,10 @@ from typing import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlcore.nlp.tokens import readable_token as show_token
 from dlcore.plotting import PALETTE, new_figure
 
 __all__ = ["next_token_bars", "surprise_bars", "beam_history_plot", "show_token"]
-
-
-def show_token(t: str) -> str:
-    """Make whitespace in a token visible for axis labels and tables (␣ for space, ⏎ for newline)."""
-    return t.replace(" ", "␣").replace("\n", "⏎").replace("\t", "⇥") or "∅"
 
 
 def next_token_bars(tokens: Sequence[str], p_before: Sequence[float], p_after: Sequence[float], *,
