@@ -1,0 +1,227 @@
+"""Figures for network compression (notes §9.2). Each takes a result of :mod:`dlcore.compression`
+and returns a ``Figure`` (object-oriented matplotlib, house style):
+
+* :func:`sparsity_bars` — zeros per layer after pruning;
+* :func:`accuracy_vs_sparsity` — the iterative loop (after pruning / after fine-tuning) vs one-shot
+  pruning without fine-tuning;
+* :func:`latency_bars` — latency per way of running a model at batch 1 and 1024 (e.g. dense,
+  masked, baked, CSR: unstructured zeros give no speed-up);
+* :func:`size_accuracy_scatter` — every variant of the one table: file size vs accuracy (clean
+  and under attack);
+* :func:`lottery_curves` — the ticket retrained from θ₀ vs a random re-init vs signs kept;
+* :func:`distillation_curves` — the student alone vs distilled;
+* :func:`low_rank_figure` — singular value spectrum, and accuracy / weights vs K;
+* :func:`early_exit_curve` — accuracy vs average compute as the exit threshold moves;
+* :func:`paper_check_bars` — each paper check, pass/fail with its numbers.
+
+The table itself (:class:`~dlcore.compression.table.CompressionTable`) is figure-free: a UI
+shows ``table.records()`` under ``table.columns`` in a Dataframe.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from dlcore.plotting import PALETTE, new_figure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dlcore.compression.checks import PaperCheck
+    from dlcore.compression.distillation import DistillResult
+    from dlcore.compression.experiments import EarlyExitResult, LowRankResult
+    from dlcore.compression.iterative import IterativeResult
+    from dlcore.compression.lottery import LotteryResult
+    from dlcore.compression.measure import Latency
+    from dlcore.compression.pruning import LayerSparsity
+    from dlcore.compression.table import CompressionTable
+
+__all__ = ["sparsity_bars", "accuracy_vs_sparsity", "latency_bars", "size_accuracy_scatter", "lottery_curves",
+           "distillation_curves", "low_rank_figure", "early_exit_curve", "paper_check_bars"]
+
+_GREEN, _RED, _GREY = "#16a34a", "#dc2626", "#9ca3af"
+
+
+def sparsity_bars(layers: Sequence["LayerSparsity"], title: str = "Zeros per layer") -> Figure:
+    """Bar per layer: fraction of its weights that are zero, labelled with ``zeros / total``."""
+    if not layers:
+        raise ValueError("sparsity_bars needs at least one layer")
+    fig, ax = new_figure(figsize=(max(4.5, 1.1 * len(layers) + 2), 3.4))
+    xs = range(len(layers))
+    vals = [layer.sparsity for layer in layers]
+    ax.bar(xs, vals, color=PALETTE[0])
+    for x, layer in zip(xs, layers):
+        ax.text(x, layer.sparsity + 0.02, f"{layer.zeros:,}/{layer.total:,}", ha="center", fontsize=8)
+    ax.set_xticks(list(xs), [f"{layer.name}\n{'×'.join(map(str, layer.shape))}" for layer in layers], fontsize=8)
+    ax.set_ylim(0, 1.12)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    total = sum(layer.total for layer in layers)
+    ax.set_title(f"{title} (overall {sum(layer.zeros for layer in layers) / max(total, 1):.1%})")
+    ax.set_ylabel("sparsity")
+    return fig
+
+
+def accuracy_vs_sparsity(result: "IterativeResult", one_shot: Sequence[tuple[float, float]] | None = None) -> Figure:
+    """Accuracy after each round's pruning and after its fine-tuning; one-shot without fine-tuning."""
+    fig, ax = new_figure(figsize=(6.2, 3.8))
+    s = [0.0] + [r.sparsity for r in result.rounds]
+    ax.plot(s, [result.base_accuracy] + [r.acc_finetuned for r in result.rounds], "o-", color=PALETTE[0],
+            label="pruned + fine-tuned (iterative)")
+    ax.plot(s[1:], [r.acc_pruned for r in result.rounds], "v--", color=PALETTE[3], label="right after pruning")
+    if one_shot:
+        xs, ys = zip(*sorted(one_shot))
+        ax.plot(xs, ys, "s:", color=PALETTE[1], label="one-shot, no fine-tuning")
+    ax.axhline(result.base_accuracy - 0.01, color=_GREY, lw=1, ls="--", label="dense − 1 point")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(xlabel="weights pruned", ylabel="test accuracy",
+           title=f"Prune → fine-tune ({len(result.rounds)} rounds, {result.seconds:.0f} s)")
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def latency_bars(latency: Mapping[str, Mapping[int, "Latency"]], title: str = "Latency") -> Figure:
+    """Two panels (batch 1, batch 1024): median thread-CPU ms per run, ratio to the first run."""
+    names = list(latency)
+    if not names:
+        raise ValueError("latency_bars needs at least one run")
+    batches = sorted(next(iter(latency.values())))
+    fig, axes = new_figure(1, len(batches), figsize=(4.6 * len(batches) + 0.6, 3.6), squeeze=False)
+    for ax, b in zip(axes[0], batches):
+        vals = [latency[n][b].cpu_ms for n in names]
+        ax.barh(range(len(names)), vals, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))])
+        for i, v in enumerate(vals):
+            ax.text(v, i, f" {v:.3g} ms ({v / vals[0]:.2f}×)", va="center", fontsize=8)
+        ax.set_yticks(range(len(names)), names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, max(vals) * 1.6)
+        ax.set(xlabel="ms per forward (thread CPU time)", title=f"batch {b}")
+    first = latency[names[0]][batches[0]]
+    fig.suptitle(f"{title} — {first.threads} thread(s), median of {first.repeats}, load {first.load_avg}")
+    return fig
+
+
+def size_accuracy_scatter(table: "CompressionTable") -> Figure:
+    """File size (log) vs clean accuracy per variant; robust accuracy as hollow markers below."""
+    rows = [r for r in table.rows if r.status == "ok" and r.disk_bytes]
+    if not rows:
+        raise ValueError("the table has no measured rows")
+    fig, ax = new_figure(figsize=(7.4, 4.6))
+    families = sorted({r.family for r in rows})
+    color = {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(families)}
+    for r in rows:
+        kb = r.disk_bytes / 1024
+        ax.scatter(kb, r.accuracy, color=color[r.family], s=36, zorder=3)
+        ax.annotate(r.variant, (kb, r.accuracy), textcoords="offset points", xytext=(4, 3), fontsize=7)
+        if r.robust_accuracy is not None:
+            ax.scatter(kb, r.robust_accuracy, facecolors="none", edgecolors=color[r.family], s=36, zorder=3)
+            ax.plot([kb, kb], [r.robust_accuracy, r.accuracy], color=color[r.family], lw=0.6, alpha=0.5)
+    for f in families:
+        ax.scatter([], [], color=color[f], label=f)
+    if any(r.robust_accuracy is not None for r in rows):
+        ax.scatter([], [], facecolors="none", edgecolors="black", label=f"under attack ({table.attack})")
+    ax.set_xscale("log")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(xlabel="size on disk (KiB, log scale)", ylabel="test accuracy", title="Size vs accuracy of every variant")
+    ax.legend(fontsize=7, loc="best", ncol=2)
+    return fig
+
+
+def _curves(ax, curves: Mapping[str, Sequence[tuple[int, float]]], colors: Mapping[str, str]) -> None:
+    for i, (name, pts) in enumerate(curves.items()):
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, "o-", ms=3, color=colors.get(name, PALETTE[i % len(PALETTE)]),
+                label=f"{name} ({ys[-1]:.1%})")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize=8, loc="lower right")
+
+
+def lottery_curves(result: "LotteryResult") -> Figure:
+    """Test accuracy vs training step of the ticket from θ₀, random re-init, signs kept (and dense)."""
+    fig, ax = new_figure(figsize=(6.2, 3.8))
+    _curves(ax, result.curves, {"original": PALETTE[2], "random": PALETTE[1], "signs": PALETTE[4],
+                                "dense": _GREY})
+    lo = min(a for pts in result.curves.values() for _, a in pts[1:]) if result.curves else 0
+    ax.set_ylim(max(0.0, lo - 0.05), 1.0)
+    ax.set(xlabel="training step", ylabel="test accuracy",
+           title=f"Lottery ticket: {result.sparsity:.0%} pruned, retrained from …")
+    return fig
+
+
+def distillation_curves(result: "DistillResult") -> Figure:
+    """Test accuracy vs step of the student alone and distilled (same init, batches, steps)."""
+    fig, ax = new_figure(figsize=(6.2, 3.8))
+    _curves(ax, result.curves, {"alone": PALETTE[1], "distilled": PALETTE[0]})
+    ax.axhline(result.teacher_accuracy, color=_GREY, ls="--", lw=1, label="teacher")
+    cfg = result.config
+    lo = min(a for pts in result.curves.values() for _, a in pts[1:]) if result.curves else 0
+    ax.set_ylim(max(0.0, lo - 0.05), min(1.0, result.teacher_accuracy + 0.03))
+    ax.set(xlabel="training step", ylabel="test accuracy",
+           title=f"Distillation (T = {cfg.temperature:g}, α = {cfg.alpha:g}): {result.student_params:,} vs "
+                 f"{result.teacher_params:,} params" if cfg else "Distillation")
+    return fig
+
+
+def low_rank_figure(result: "LowRankResult") -> Figure:
+    """Left: singular values σ_i (log). Right: accuracy vs K, with weights N·K + K·M vs N·M."""
+    fig, (a1, a2) = new_figure(1, 2, figsize=(10.5, 3.8))
+    s = result.singular_values.detach().cpu().numpy()
+    a1.semilogy(range(1, len(s) + 1), s, color=PALETTE[0])
+    a1.set(xlabel="i", ylabel="σ_i (log)", title=f"Singular values of {result.layer} {result.shape[0]}×{result.shape[1]}")
+    ks = [p.rank for p in result.points]
+    a2.plot(ks, [p.accuracy for p in result.points], "o-", color=PALETTE[0], label="accuracy")
+    a2.axhline(result.dense_accuracy, color=_GREY, ls="--", lw=1, label="dense")
+    a2.yaxis.set_major_formatter(PercentFormatter(1.0))
+    a2.set(xlabel="rank K", ylabel="test accuracy", title="Accuracy and weights vs K (no retraining)")
+    tw = a2.twinx()
+    tw.plot(ks, [p.ratio for p in result.points], "s--", color=PALETTE[3], ms=3, label="(N·K + K·M) / N·M")
+    tw.axhline(1.0, color=PALETTE[3], lw=0.6, ls=":")
+    tw.set_ylabel("weights vs dense", color=PALETTE[3])
+    tw.grid(False)
+    h1, l1 = a2.get_legend_handles_labels()
+    h2, l2 = tw.get_legend_handles_labels()
+    a2.legend(h1 + h2, l1 + l2, fontsize=8, loc="center right")
+    return fig
+
+
+def early_exit_curve(result: "EarlyExitResult") -> Figure:
+    """Left: accuracy vs mean MACs per example as τ moves. Right: fraction leaving at each exit vs τ."""
+    fig, (a1, a2) = new_figure(1, 2, figsize=(10.5, 3.8))
+    macs = [p.mean_macs / 1e6 for p in result.points]
+    a1.plot(macs, [p.accuracy for p in result.points], "o-", ms=3, color=PALETTE[0], label="early exit, τ swept")
+    for i, (m, a) in enumerate(zip(result.exit_macs, result.exit_accuracy)):
+        a1.scatter(m / 1e6, a, marker="*", s=80, color=PALETTE[1 + i], zorder=3, label=f"always exit {i + 1}")
+    a1.yaxis.set_major_formatter(PercentFormatter(1.0))
+    a1.set(xlabel="mean MMACs per image", ylabel="test accuracy", title="Accuracy vs compute")
+    a1.legend(fontsize=8, loc="lower right")
+    taus = [p.threshold for p in result.points]
+    bottom = [0.0] * len(taus)
+    for i in range(len(result.exit_macs)):
+        fr = [p.exit_fractions[i] for p in result.points]
+        a2.fill_between(taus, bottom, [b + f for b, f in zip(bottom, fr)], color=PALETTE[1 + i], alpha=0.7,
+                        label=f"exit {i + 1}")
+        bottom = [b + f for b, f in zip(bottom, fr)]
+    a2.set_ylim(0, 1)
+    a2.yaxis.set_major_formatter(PercentFormatter(1.0))
+    a2.set(xlabel=f"threshold τ ({result.criterion})", ylabel="images leaving here", title="Where images exit")
+    a2.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def paper_check_bars(checks: Sequence["PaperCheck"]) -> Figure:
+    """One row per check: green pass / red fail, with the measured detail as its label."""
+    if not checks:
+        raise ValueError("paper_check_bars needs at least one check")
+    fig, ax = new_figure(figsize=(8.6, 0.7 * len(checks) + 1.2))
+    ax.grid(False)
+    for i, c in enumerate(checks):
+        ax.barh(i, 1, color=_GREEN if c.passed else _RED, alpha=0.85)
+        ax.text(0.02, i, f"{'PASS' if c.passed else 'FAIL'}  {c.claim}\n{c.detail}", va="center", fontsize=8,
+                color="white")
+    ax.set_yticks(range(len(checks)), [f"{c.name}\n({c.paper})" for c in checks], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xticks([])
+    ax.set_xlim(0, 1)
+    ax.set_title("Paper checks, measured here")
+    return fig
