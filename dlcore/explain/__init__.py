@@ -16,8 +16,9 @@ it. Around them: SmoothGrad's convergence over n and its σ sweep
 (:mod:`~dlcore.explain.sanity`), maps before and after an attack (:mod:`~dlcore.explain.attack`),
 and the global view: activation maximisation with and without a prior
 (:mod:`~dlcore.explain.maximize`), PCA / t-SNE of the features (:mod:`~dlcore.explain.embedding`).
-Models are never modified: hooks and randomisation happen on private copies. Figures:
-:mod:`dlcore.plotting.explain`.
+Models are never modified: hooks and randomisation happen on private copies, and the batched
+hook-free methods run on a cached Conv + BatchNorm-fused twin (:mod:`~dlcore.explain.fast`).
+Figures: :mod:`dlcore.plotting.explain`.
 """
 
 from dlcore.explain.attack import ATTACK_TARGETS, AttackExplanation, explain_attack

@@ -31,10 +31,12 @@ from dlcore.explain.base import (
 from dlcore.explain.fast import fused_twin
 
 __all__ = ["FaithfulnessConfig", "FaithfulnessResult", "deletion_insertion", "salience_order", "random_map",
-           "average_faithfulness", "AverageFaithfulness", "MAX_IMAGES"]
+           "average_faithfulness", "AverageFaithfulness", "MAX_IMAGES", "MAX_CURVE_PIXELS"]
 
 #: Most images :func:`average_faithfulness` accepts.
 MAX_IMAGES = 200
+#: Most pixels of curve images held at once (all points of all curves are one batch): 5·10⁷.
+MAX_CURVE_PIXELS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ def deletion_insertion(model: nn.Module, image: Any, maps: Any, target: int | No
     probs = class_probabilities(model, x)[0]
     t = check_target(target, probs.numel(), int(probs.argmax()))
     s = cfg.n_steps or h
+    if len(named) * 2 * (s + 1) * c * h * w > MAX_CURVE_PIXELS:
+        raise ValueError(f"{len(named)} maps x 2 curves x {s + 1} points of a {h}×{w} image exceed "
+                         f"{MAX_CURVE_PIXELS:,} pixels held at once; use fewer steps or maps")
     fractions = torch.linspace(0, 1, s + 1)
     counts = torch.round(fractions * h * w).long()  # (S+1,) pixels changed at each step
     # 1. the canvases: what a deleted pixel becomes, and where insertion starts

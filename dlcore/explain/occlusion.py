@@ -26,10 +26,12 @@ from torch import nn
 
 from dlcore.explain.base import check_config, gaussian_blur, option
 
-__all__ = ["OcclusionConfig", "OcclusionBaseline", "OCCLUSION_BASELINES", "occlusion_masks", "occlusion"]
+__all__ = ["OcclusionConfig", "OcclusionBaseline", "OCCLUSION_BASELINES", "MAX_MASK_PIXELS", "occlusion_masks", "occlusion"]
 
 OcclusionBaseline = Literal["black", "gray", "blurred"]
 OCCLUSION_BASELINES: tuple[str, ...] = ("black", "gray", "blurred")
+#: Largest windows × pixels held at once (all masks are one tensor): 2·10⁷ (80 MB).
+MAX_MASK_PIXELS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ def occlusion(model: nn.Module, x: torch.Tensor, target: int, config: OcclusionC
         fill = gaussian_blur(x, cfg.patch / 2)
     else:
         fill = torch.full_like(x, 0.0 if cfg.baseline == "black" else 0.5)
+    n_w = (math.ceil((h - cfg.patch) / cfg.stride) + 1) * (math.ceil((w - cfg.patch) / cfg.stride) + 1)
+    if n_w * h * w > MAX_MASK_PIXELS:
+        raise ValueError(f"patch {cfg.patch} and stride {cfg.stride} give {n_w} windows on a {h}×{w} image; "
+                         f"windows × pixels must stay under {MAX_MASK_PIXELS:,} (use a larger stride)")
     masks = occlusion_masks(h, w, cfg.patch, cfg.stride).to(x.device)  # (n_w, H, W)
     m = masks[:, None].to(x.dtype)  # (n_w, 1, H, W), broadcast over channels
 

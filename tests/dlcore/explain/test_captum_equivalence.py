@@ -118,6 +118,17 @@ def test_occlusion_finds_the_one_pixel_the_model_looks_at(one_pixel) -> None:
     assert float(a.map[far].abs().max()) == 0.0
 
 
+def test_occlusion_caps_the_masks_it_holds() -> None:
+    from dlcore.explain.occlusion import MAX_MASK_PIXELS
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(256 * 256, 2)).eval()
+    x = torch.rand(1, 1, 256, 256)
+    with pytest.raises(ValueError, match="65536 windows"):
+        occlusion(model, x, 0, OcclusionConfig(patch=1, stride=1))
+    assert 256 ** 2 * 16 ** 2 < MAX_MASK_PIXELS  # 16 x 16 windows of a 256 x 256 image are fine
+    assert occlusion(model, x, 0, OcclusionConfig(patch=16, stride=16)).shape == x.shape
+
+
 def test_gradcam_equals_captum(cnn, image) -> None:
     _, model, _ = cnn
     t = _target(model, image)

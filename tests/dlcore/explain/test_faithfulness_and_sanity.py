@@ -73,6 +73,9 @@ def test_faithfulness_refusals(cnn, image) -> None:
         deletion_insertion(model, image, [1, 2])
     with pytest.raises(ValueError, match="n_steps 1"):
         deletion_insertion(model, image, torch.zeros(28, 28), config={"n_steps": 1})
+    big = {f"m{i}": torch.rand(28, 28) for i in range(40)}
+    with pytest.raises(ValueError, match="exceed 50,000,000 pixels"):
+        deletion_insertion(model, image, big, config={"n_steps": 1024})
     with pytest.raises(ValueError, match="1 <= N <= 200"):
         average_faithfulness(model, torch.zeros(201, 1, 28, 28))
 

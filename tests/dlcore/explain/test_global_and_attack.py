@@ -189,6 +189,7 @@ def test_shared_zoo_models_are_never_modified(cnn, image) -> None:
         assert not getattr(m, "_backward_pre_hooks", {})
 
 
+@pytest.mark.slow
 def test_every_figure_renders(cnn, image) -> None:
     from matplotlib.figure import Figure
 
