@@ -256,8 +256,9 @@ def build() -> None:
             cy = gr.Textbox(CE_Y, label="target class indices (N,)")
             cc = gr.Textbox("", label="more class counts C for the ln C table (optional), e.g. 7, 21843")
         cbtn = gr.Button("Compare with a uniform guess", variant="primary", elem_id="losses-chance-run")
-        cmd = gr.Markdown()
-        cfig = gr.Plot(label="CE vs probability and margin", show_label=False)
+        with gr.Row():
+            cmd = gr.Markdown()
+            cfig = gr.Plot(label="CE vs probability and margin", show_label=False, min_width=340)
         on_first_open(chance, [cx, cy, cc], [cmd, cfig], **LIGHT)
         on(cbtn.click, chance, [cx, cy, cc], [cmd, cfig], api_name="loss_chance", **LIGHT)
     with gr.Tab("Curves"):

@@ -79,6 +79,7 @@ def _signature(fn: Any) -> Any:
         [inspect.Parameter(n, kind) for n in NAMES] + [inspect.Parameter("runs", kind, default=None),
                                                        inspect.Parameter("request", kind, default=None,
                                                                          annotation=gr.Request)])
+    fn.__annotations__ = {**getattr(fn, "__annotations__", {}), "request": gr.Request}  # Gradio reads both
     return fn
 
 
@@ -135,13 +136,13 @@ class _Board:
         pg, h = self.pg, self.pg.trainer.history
         verdict = pg.verdict()
         status = _status(pg, verdict, time.perf_counter() - self.t0, self.params, extra)
-        lr_fig = lr_schedule_plot(self.planned, h.step_lr, steps_per_epoch=pg.trainer.steps_per_epoch)
         curves = self.curves()
         curves.status = verdict.kind
         out: list[Any] = [status, training_curves([curves], title=self.label), gr.skip(), gr.skip(), gr.skip(),
-                          lr_fig, gr.skip(), gr.skip()]
+                          gr.skip(), gr.skip(), gr.skip()]
         if len(h.epochs) != self.drawn_epochs or final:  # per-epoch figures: only when an epoch ended
             self.drawn_epochs = len(h.epochs)
+            out[5] = lr_schedule_plot(self.planned, h.step_lr, steps_per_epoch=pg.trainer.steps_per_epoch)
             g = torch.stack([e.grad_norms for e in h.epochs]) if h.epochs else torch.zeros(0, len(h.layer_names))
             out[2] = grad_norm_plot(h.layer_names, g)
             out[3] = data_view_plot(data_view(pg.model, pg.split, pg.trainer.config.task)) if h.epochs else None
@@ -254,7 +255,8 @@ def build() -> None:
     inputs = [widgets[n] for n in NAMES]
     outputs = [status, curves, grads, view, conf, lr_plot, compare, runs]
     gr.Examples([spec_values(s) for s in PRESETS.values()], inputs=inputs, example_labels=list(PRESETS),
-                label="Presets (the notes' experiments): click one, then Train", cache_examples=False)
+                label="Presets (the notes' experiments): click one, then Train", cache_examples=False,
+                examples_per_page=len(PRESETS))
     gr.Markdown(NOTES)
     on_first_open(first_run, [*inputs, runs], outputs, **HEAVY)
     on(run_btn.click, train, [*inputs, runs], outputs, api_name="train", **HEAVY)

@@ -149,7 +149,8 @@ class LnCRow:
 
 #: A readable selection of class counts with where they occur.
 LN_C_EXAMPLES: dict[int, str] = {
-    2: "binary (BCE: ln 2 per label)", 3: "", 4: "the notes' §1.3.4 example", 5: "seed §dl_2_3",
+    2: "binary (BCE: ln 2 per label)", 3: "the notes' §3.1 example", 4: "the notes' §1.3.4 example",
+    5: "seed §dl_2_3",
     10: "digits, Fashion-MNIST, CIFAR-10", 100: "CIFAR-100", 1000: "ImageNet",
     30522: "BERT's vocabulary (masked-LM head)", 49152: "SmolLM2's vocabulary", 50257: "GPT-2's vocabulary",
 }

@@ -6,8 +6,8 @@ Every function takes what :mod:`dlcore.train` returns (:class:`~dlcore.train.vie
 :class:`~dlcore.train.views.DataView`, :class:`~dlcore.train.views.Confusion`, tensors) and
 returns a ``Figure``. Sizes are for a column about 420 px wide (two figures side by side on a
 laptop, one under the other on a phone): figures are at most :data:`FIG_WIDTH` inches wide and
-no text is smaller than :data:`MIN_PT` points, so text stays ≥ 8 pt when a phone shows the
-figure 370 px wide.
+no text is smaller than :data:`MIN_PT` points, so text stays ≥ 8 pt when a 414 px phone shows the
+figure 348 px wide.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import torch
 from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
@@ -32,8 +33,8 @@ if TYPE_CHECKING:  # the dataclasses of dlcore.train.views (read by attribute, n
 __all__ = ["FIG_WIDTH", "MIN_PT", "legible", "training_curves", "lr_schedule_plot", "grad_norm_plot",
            "decision_boundary_plot", "regression_plot", "images_plot", "data_view_plot", "confusion_plot"]
 
-FIG_WIDTH = 4.8   # inches (480 px at 100 dpi)
-MIN_PT = 11.0     # smallest text, points (× 370/480 on a phone = 8.5 pt)
+FIG_WIDTH = 4.4   # inches (440 px at 100 dpi)
+MIN_PT = 11.0     # smallest text, points (× 348/440 on a 414 px phone = 8.7 pt)
 
 
 def legible(fig: Figure, min_pt: float = MIN_PT, title_pt: float = 12.0) -> Figure:
@@ -104,7 +105,11 @@ def training_curves(runs: Sequence["RunCurves"], *, title: str = "", raw_steps: 
         fig.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=MIN_PT)
     if title:
         fig.suptitle(title[:44])
-    return legible(fig)
+    legible(fig)
+    if len(runs) <= 1:  # redrawn twice a second while training: a fixed layout draws ~2x faster
+        fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=False))
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.88 if title else 0.93, bottom=0.09, hspace=0.32)
+    return fig
 
 
 def lr_schedule_plot(planned: Sequence[float], used: Sequence[float] = (), *, steps_per_epoch: int = 0,

@@ -99,6 +99,15 @@ def test_stop_button_stops_the_users_run_and_says_so():
     assert not tab.STOPS.is_running(req, "train")
 
 
+def test_gradio_hands_the_request_to_train_so_stop_finds_the_run():
+    from gradio import routes
+    from gradio.helpers import special_args
+
+    req = routes.Request(username=None, session_hash="s1")
+    inputs, *_ = special_args(tab.train, [*tab.D, None], request=req)
+    assert len(inputs) == len(tab.NAMES) + 2 and inputs[-1].session_hash == "s1"
+
+
 def test_first_open_trains_the_default_and_says_what_it_is():
     out = tab.first_run(*tab.D, None)
     assert "default example, trained when you opened the tab" in out[0]
