@@ -36,8 +36,8 @@ MAX_RUNS = 6            # runs kept per user for comparison
 MIN_REDRAW_S = 0.5      # redraw at most this often (adaptive: at least 2× the cost of one redraw)
 NAMES = [f.name for f in SPEC_FIELDS]
 D = spec_values(PlaygroundSpec())  # the default example = the widgets' initial values
-VERDICT = {"learned": "✅ finished: learned", "failed": "⚠️ finished: **failed to learn**",
-           "exploded": "💥 finished: **the loss exploded**", "diverged": "💥 **diverged**",
+VERDICT = {"learned": "✅ finished: learned", "failed": "⚠️ finished: **did not learn** (no better than a guess)",
+           "exploded": "💥 finished: **did not learn** (the loss exploded)", "diverged": "💥 **diverged**",
            "stopped": "⏹ **stopped**", "running": "⏳ training"}
 
 INTRO = ("Pick data, a model and an optimizer, press **Train** and watch the loss, the learning rate and every "
@@ -295,7 +295,7 @@ ENDPOINTS = [
         _with(dataset="seed_binary", hidden="64, 32", batchnorm=True, dropout=0.2, optimizer="SGD", lr=0.05,
               schedule="warmup_linear", warmup_steps=20, batch_size=64, epochs=3, clip_grad_norm=1.0, seed=123),
         _with(optimizer="SGD", lr=10.0, epochs=20),
-    ], facts=["Learned", "Learned", "epoch **3/3**", "failed to learn"], bad=[
+    ], facts=["Learned", "Learned", "epoch **3/3**", "did not learn"], bad=[
         (_with(hidden="16, 0"), "width 0"),
         (_with(lr=1000.0), "Learning rate η = 1000 is above the maximum 10"),
         (_with(epochs=100000), "Epochs = 100000 is above the maximum 500"),

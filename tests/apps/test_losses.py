@@ -59,7 +59,7 @@ def test_every_example_holds_its_fact(name):
         out = HANDLERS[name](*args)
         if name == "loss_plot":
             from matplotlib.figure import Figure
-            assert isinstance(out, Figure)
+            assert isinstance(out, Figure) and fact == "data:image"
         else:
             assert fact in _text(out), (args, fact, _text(out)[:300])
         if name == "loss_compute":
@@ -126,6 +126,11 @@ def test_live_edits_show_the_message_in_place_and_clear_the_stale_result():
     assert tab.plot_quiet(*args) is None
     with pytest.raises(gr.Error):  # the button path raises; `on` shows it in place
         tab.compute(*args)
+
+
+def test_a_non_text_weight_is_named():
+    with pytest.raises(gr.Error, match="weight must be text"):
+        tab.compute(*tab._ex("MSELoss", tab.X, tab.Y, weight=[1, 2]))
 
 
 def test_whole_number_fields_refuse_fractions():

@@ -78,7 +78,7 @@ def test_regression_and_images_views():
 
 def test_a_too_large_step_does_not_say_finished_fine():
     status = _run(_with(optimizer="SGD", lr=10.0, epochs=20))[-1][0]
-    assert "✅" not in status and ("failed to learn" in status or "exploded" in status)
+    assert "✅" not in status and "did not learn" in status
 
 
 def test_diverging_run_stops_and_says_so():
