@@ -10,11 +10,13 @@ from pathlib import Path
 
 import gradio as gr
 
-from apps.common import LIGHT, Endpoint, SeedRef, guard, md_escape, on, on_first_open
+from apps.common import LIGHT, Endpoint, ErrorDemo, SeedRef, guard, md_escape, on, on_first_open
+from dlcore.textinput import parse_text
 
 TITLE = "Start here"
 SEEDS: list[SeedRef] = []
-RUN_BUTTON = "start-run"
+RUN_BUTTON = "start-find"
+DEFAULT_TERM = "BatchNorm"
 #: Where the notes live in a checkout (``shared/seeds`` beside the repository).
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -61,6 +63,46 @@ def notes_outline(seed: str, seeds_dir: Path = SEEDS_DIR) -> tuple[str, list[str
     top = [t for lvl, t in heads if lvl == 1]
     chapters = top if len(top) > 1 else [t for lvl, t in heads if lvl == 2]
     return heads[0][1], chapters
+
+
+def _sections(text: str) -> list[tuple[str, str, str]]:
+    """(heading, anchor or number, body) of every section (outside fenced code)."""
+    out: list[list[str]] = []
+    fenced = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        m = None if fenced else re.match(r"^#{1,6}\s+(.*?)\s*(?:\{#([^}]*)\})?\s*$", line)
+        if m and m.group(1):
+            num = m.group(2) or (re.match(r"^(\d+(?:\.\d+)*)", m.group(1)) or [""])[0]
+            out.append([m.group(1), num, ""])
+        elif out:
+            out[-1][2] += line + "\n"
+    return [tuple(x) for x in out]  # type: ignore[misc]
+
+
+@guard
+def find_in_notes(term: str) -> str:
+    """The sections of the notes whose heading or text mention ``term``, and the tab teaching each."""
+    term = parse_text(term, "term to find in the notes", max_chars=100).strip()
+    if not term:
+        raise ValueError("term to find in the notes is empty: type a word, e.g. BatchNorm or 梯度消失")
+    refs = [(r[2], r[3], r[1]) for r in tab_map() if r[2]]
+    hits = []
+    for seed, (short, _) in SEED_FILES.items():
+        path = SEEDS_DIR / seed
+        if not path.is_file():
+            continue
+        for head, num, body in _sections(path.read_text(encoding="utf-8")):
+            n = (head + body).lower().count(term.lower())
+            if n:
+                tabs = sorted({t for s, sec, t in refs if s == seed and num and (num == sec or num.startswith(sec + ".")
+                                                                             or num.startswith(sec + "_"))})
+                hits.append(f"| {short} §{md_escape(num)} | {md_escape(head)} | {n} | {', '.join(tabs)} |")
+    if not hits:
+        return f"No section of the notes mentions **{md_escape(term)}**."
+    return (f"**{md_escape(term)}** appears in {len(hits)} section(s)" + (" (first 25 shown)" if len(hits) > 25 else "")
+            + ":\n\n| where | section | mentions | taught in |\n|---|---|---:|---|\n" + "\n".join(hits[:25]))
 
 
 def _summary(mod: object) -> str:
@@ -148,10 +190,16 @@ def refresh() -> tuple[str, str]:
 def build() -> None:
     gr.Markdown(INTRO)
     table = gr.Markdown(map_markdown())  # no torch: the tab modules and the notes' headings only
+    with gr.Row():
+        term = gr.Textbox(DEFAULT_TERM, label="term to find in the notes", scale=3)
+        find = gr.Button("Find in the notes", variant="primary", elem_id=RUN_BUTTON, scale=1)
+    found = gr.Markdown()
+    on_first_open(find_in_notes, term, found, **LIGHT)
+    on([find.click, term.submit], find_in_notes, term, found, api_name="start_find", **LIGHT)
     gr.Markdown("Every tab is also an API endpoint: see *Use via API* at the bottom of the page.")
     with gr.Accordion("Runtime and offline assets (versions, device, where the data and models are)", open=False):
         info = gr.Markdown("Reading the runtime…")
-        btn = gr.Button("Refresh", elem_id=RUN_BUTTON, size="sm")
+        btn = gr.Button("Refresh", elem_id="start-refresh", size="sm")
     on_first_open(runtime_info_guarded, None, info)
     on(btn.click, refresh, None, [table, info], api_name="start_info", **LIGHT)
 
@@ -161,9 +209,11 @@ def runtime_info_guarded() -> str:
     return runtime_info()
 
 
-#: The Start tab has no input that can be wrong: there is no error to provoke here.
-ERROR_DEMO = None
-ENDPOINTS = [Endpoint("start_info", examples=[[]], facts=["| torch |"])]
+#: The browser test looks up an empty term and reads the message.
+ERROR_DEMO = ErrorDemo(fill={"term to find in the notes": " "}, click=RUN_BUTTON, expect="is empty")
+ENDPOINTS = [Endpoint("start_find", examples=[[DEFAULT_TERM], ["梯度消失"]], facts=["BatchNorm", "2.2.1"],
+                      bad=[([" "], "is empty"), (["x" * 101], "the limit is 100"), ([["a"]], "must be text")]),
+             Endpoint("start_info", examples=[[]], facts=["| torch |"])]
 
 if __name__ == "__main__":
     import launch

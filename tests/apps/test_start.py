@@ -82,3 +82,14 @@ def test_runtime_names_torch_and_is_folded_and_computed_on_open():
     md = [c["props"].get("value") or "" for c in cfg["components"] if c["type"] == "markdown"]
     assert not any("| torch |" in v for v in md)  # not computed at build
     assert len(open(start.__file__, encoding="utf-8").read().splitlines()) <= 350
+
+
+@pytest.mark.skipif(not HAVE_SEEDS, reason="shared/seeds is not beside the repo")
+def test_find_in_the_notes_names_sections_and_the_tabs_teaching_them():
+    md = start.find_in_notes("梯度消失")
+    assert "| Notes A §2.2.1 | 2.2.1 梯度消失和梯度爆炸 |" in md and "Train a network" in md
+    assert "No section" in start.find_in_notes("qwertyuiop")
+    for args, fragment in start.ENDPOINTS[0].bad:
+        with pytest.raises(gr.Error, match=fragment):
+            start.find_in_notes(*args)
+    assert start.ERROR_DEMO.click == start.RUN_BUTTON and start.ENDPOINTS[0].api_name == "start_find"
