@@ -320,11 +320,12 @@ class BeamResult:
     history: list[list[tuple[str, float]]] = field(default_factory=list)
 
     def rows(self, running: bool = True) -> list[list[object]]:
-        """Table rows (:data:`BEAM_HEADERS`): the finished beams, then (``running``) the running beams."""
-        out: list[list[object]] = [[i + 1, t, round(s, 3), "finished: Σ log p / length"]
+        """Table rows (:data:`BEAM_HEADERS`): the finished beams (score Σ log p / length**α, status "finished"),
+        then, with ``running``, the running beams (score Σ log p, status "running")."""
+        out: list[list[object]] = [[i + 1, t, round(s, 3), "finished"]  # score Σ log p / length**α
                                    for i, (t, s) in enumerate(zip(self.texts, self.scores))]
-        if running and self.history:
-            out += [[i + 1, t, round(s, 3), "running: Σ log p"] for i, (t, s) in enumerate(self.history[-1])]
+        if running and self.history:  # score Σ log p
+            out += [[i + 1, t, round(s, 3), "running"] for i, (t, s) in enumerate(self.history[-1])]
         return out
 
 

@@ -95,7 +95,7 @@ def _check_bert_like(model: torch.nn.Module, name: str) -> None:
 
 
 def load_encoder(ref: ModelRef, *, fetch: bool = False) -> Built:
-    """``(BertModel, tokenizer)`` for a resolved encoder name (role "encoder") or ``(MaskedLM, tokenizer)`` (role "mlm")."""
+    """``(BertModel, tokenizer)`` for a resolved encoder (role "encoder"), ``(MaskedLM, tokenizer)`` for role "mlm"."""
     from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
     if ref.role == "mlm":

@@ -48,7 +48,7 @@ class InsideExample:
 
 
 INSIDE_EXAMPLES: tuple[InsideExample, ...] = (
-    InsideExample("BERT paper, Fig. 2: [CLS] my dog is cute [SEP] he likes playing [SEP]", "my dog is cute",
+    InsideExample("BERT paper, Fig. 2: my dog is cute / he likes playing", "my dog is cute",
                   "he likes playing", 1, 0, 0),
     InsideExample("two meanings of 'bank' (layer 5, from 'bank')", "the bank raised interest rates",
                   "we sat on the river bank", 5, 0, 6),
@@ -66,9 +66,9 @@ class FillExample:
 
 
 FILL_EXAMPLES: tuple[FillExample, ...] = (
-    FillExample("offline: the cat sat on the …", "The cat sat on the [MASK].", OFFLINE_FILL),
+    FillExample("offline: the cat sat on the [MASK]", "The cat sat on the [MASK].", OFFLINE_FILL),
     FillExample("offline: a capital city", "Paris is the capital of [MASK].", OFFLINE_FILL),
     FillExample("offline: the words on both sides matter", "I brush my [MASK] twice a day.", OFFLINE_FILL),
-    FillExample("needs the Hub: bert-base-uncased's real MLM head (the BERT paper's example)",
+    FillExample("needs the Hub: bert-base-uncased's MLM head",
                 "The man went to the [MASK] to buy a gallon of milk.", "bert-base-uncased", needs_hub=True),
 )

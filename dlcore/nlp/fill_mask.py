@@ -37,8 +37,9 @@ import torch
 
 from dlcore.nlp.tables import FILL_HEADERS, MASK_HEADERS
 
-__all__ = ["MASK", "MAX_CHARS", "FillCandidate", "FillResult", "split_mask", "fill_mask_mlm",
-           "fill_mask_causal", "sentence_logprobs", "FILL_HEADERS", "MASK_HEADERS", "apply_80_10_10", "NOT_CHOSEN", "TO_MASK", "TO_RANDOM", "KEEP", "MaskingResult", "mask_sentence"]
+__all__ = ["MASK", "MAX_CHARS", "FillCandidate", "FillResult", "split_mask", "fill_mask_mlm", "fill_mask_causal",
+           "sentence_logprobs", "FILL_HEADERS", "MASK_HEADERS", "apply_80_10_10", "NOT_CHOSEN", "TO_MASK", "TO_RANDOM",
+           "KEEP", "MaskingResult", "mask_sentence"]
 
 MASK = "[MASK]"
 #: Longest sentence accepted for fill-the-blank and the masking demo (characters).

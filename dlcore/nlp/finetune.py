@@ -28,8 +28,8 @@ import torch
 from dlcore.nlp.examples import EXAMPLE_SETS  # noqa: F401 - re-exported
 from dlcore.nlp.fill_mask import sentence_logprobs
 
-__all__ = ["Example", "ProbeConfig", "SHOTS", "parse_labelled", "sentence_vectors", "train_linear_head", "iter_linear_head",
-           "check_labels", "icl_prompt", "icl_classify", "accuracy", "compare", "Comparison", "CompareProgress",
+__all__ = ["Example", "ProbeConfig", "SHOTS", "parse_labelled", "sentence_vectors", "train_linear_head",
+           "iter_linear_head", "check_labels", "icl_prompt", "icl_classify", "accuracy", "compare", "Comparison", "CompareProgress",
            "iter_compare", "head_name", "MAX_EXAMPLES", "MAX_SENTENCE_CHARS", "EXAMPLE_SETS"]
 
 MAX_EXAMPLES = 40

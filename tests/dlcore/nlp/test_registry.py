@@ -112,8 +112,10 @@ def test_registry_modules_import_no_torch():
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("tok, shown", [(" the", "␣the"), ("\n", "⏎"), ("", "∅"), ("<|im_end|>", "<|im_end|> (end of turn)"),
-                                        ("[unused411]", "[unused411] (an unused vocabulary slot, never seen in training)"),
+@pytest.mark.parametrize("tok, shown", [(" the", "␣the"), ("\n", "⏎"), ("", "∅"),
+                                        ("<|im_end|>", "<|im_end|> (end of turn)"),
+                                        ("[unused411]", "[unused411] (an unused vocabulary slot, never seen in "
+                                                        "training)"),
                                         ("<|endoftext|>", "<|endoftext|> (end of text)"), ("[CLS]", "[CLS]"),
                                         ("##ing", "##ing")])
 def test_readable_tokens(tok, shown):

@@ -40,7 +40,8 @@ def test_inside_view_selects_the_layer_head_and_token(bert):
     torch.testing.assert_close(v.row, r.attentions[1, 2, 1])
     assert (v.num_layers, v.num_heads, v.num_tokens, v.head_name) == (2, 4, len(r.tokens), "head 3")
     assert len(v.rows[0]) == len(TOKEN_HEADERS) and [row[1] for row in v.rows] == r.tokens
-    assert v.rows[2][5] == round(float(r.token_emb[2].norm()), 3) and v.rows[2][8] == round(float(r.emb_sum[2].norm()), 3)
+    assert v.rows[2][5] == round(float(r.token_emb[2].norm()), 3)
+    assert v.rows[2][8] == round(float(r.emb_sum[2].norm()), 3)
     mean = inside_view(r, 1, 0, 0)
     torch.testing.assert_close(mean.attention, r.attentions[0].mean(0))
     assert mean.head_name == "mean of all heads"
@@ -130,7 +131,8 @@ def test_iter_compare_streams_training_then_each_in_context_setting(bert, llama)
     assert headers == ["test sentence", "true label", "head on mean", *SHOTS] and [r[2] for r in rows] == [
         "positive", "negative"]
     ref = compare(enc, etok, llama[0], llama[1], train, test, cfg)
-    assert ref.accuracies == last.accuracies and ref.losses == last.losses and ref.icl_prompts["few-shot"] == last.prompt
+    assert ref.accuracies == last.accuracies and ref.losses == last.losses
+    assert ref.icl_prompts["few-shot"] == last.prompt
     for k, v in last.constant.items():
         assert set(last.predictions[k]) == {v}
     no_lm = list(iter_compare(enc, etok, train, test, cfg))
