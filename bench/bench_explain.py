@@ -31,6 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import emit, load_avg  # noqa: E402
 
+#: Captum NoiseTunnel SmoothGrad n = 50 on an idle machine here (DESIGN.md, "verified").
+IDLE_NOISE_TUNNEL_MS = 35.0
+
 
 def _alternate(ours, peer, repeats: int) -> tuple[float, float]:
     """Median milliseconds of ``ours`` and ``peer``, called alternately after one warm-up each."""
@@ -85,7 +88,7 @@ def main(argv: list[str]) -> int:
                                      perturbations_per_eval=ppe)
 
     ours_o = lambda: explain(model, x, "occlusion")  # noqa: E731
-    timings = {ppe: _alternate(ours_o, captum_occ(ppe), max(5, args.repeats // 3)) for ppe in (64, 169)}
+    timings = {ppe: _alternate(ours_o, captum_occ(ppe), args.repeats) for ppe in (64, 169)}
     best = min(timings, key=lambda p: timings[p][1])
     ours, peer = timings[best]
     emit("explain_occlusion_4x4_s2", round(ours, 2), "ms", peer_name=f"captum Occlusion perturbations_per_eval={best}",
@@ -94,16 +97,22 @@ def main(argv: list[str]) -> int:
          note="ours: 169 window masks built at once, scored in one forward pass on the fused twin; same numbers "
               "as Captum (tests)")
 
-    # 3. every local map of one image
+    # 3. every local map of one image, with NoiseTunnel timed in between as a measure of this run's CPU speed
     explain_all(model, x)
-    runs = []
+    runs, ref = [], []
     for _ in range(5):
         e = explain_all(model, x)
         runs.append(e.seconds)
-    med = statistics.median(runs)
+        t0 = time.perf_counter()
+        nt.attribute(x.clone().requires_grad_(), nt_type="smoothgrad", nt_samples=50, stdevs=sigma, target=t, abs=False)
+        ref.append(time.perf_counter() - t0)
+    med, ref_ms = statistics.median(runs), statistics.median(ref) * 1000
     emit("explain_all_maps", round(med, 3), "s", target=2.0, methods=len(e.names), model=name, load_avg=load_avg(),
          per_method_ms={n: round(a.seconds * 1000, 1) for n, a in e.attributions.items()},
-         note="median of 5 explain_all calls (LIME 1000 samples, IG 50 steps, SmoothGrad x3 sharing one batch)")
+         noise_tunnel_ms=round(ref_ms, 1), estimated_idle_s=round(med * IDLE_NOISE_TUNNEL_MS / ref_ms, 3),
+         note="median of 5 explain_all calls (LIME 1000 samples, IG 50 steps, SmoothGrad x3 sharing one batch); "
+              f"estimated_idle_s scales it by NoiseTunnel's idle {IDLE_NOISE_TUNNEL_MS} ms (DESIGN.md) over its "
+              "time in this run")
     return 0
 
 
