@@ -127,6 +127,7 @@ def iterative(target: float) -> None:
     sec, cpu = time.perf_counter() - t0, time.thread_time() - c0
     assert res.size is not None
     _emit(f"iterative_prune_{round(target * 100)}pct_seconds", round(sec, 1), "s", target=60, passed=sec <= 60,
+          cpu_passed=cpu <= 60,
           rounds=len(res.rounds), progress_step_events=events["steps"], progress_round_events=events["rounds"],
           dense_accuracy=res.base_accuracy, pruned_accuracy=res.final_accuracy,
           accuracy_drop_points=round(100 * (res.base_accuracy - res.final_accuracy), 2),

@@ -37,7 +37,8 @@ __all__ = ["Schedule", "SCHEDULES", "IterativeConfig", "RoundLog", "IterativeRes
 Schedule = Literal["cubic", "geometric", "linear"]
 SCHEDULES: tuple[str, ...] = ("cubic", "geometric", "linear")
 MAX_ROUNDS = 50
-MAX_STEPS = 20_000
+#: most training steps one run may take (≈ 4 min for LeNet-300-100 on one idle core)
+MAX_STEPS = 10_000
 #: ``callback(step, metrics) -> None | True | "stop"``
 ProgressCallback = Callable[[int, dict[str, Any]], Any]
 
@@ -81,6 +82,9 @@ class IterativeConfig:
         check_choice("schedule", self.schedule, SCHEDULES)
         check_int("steps_per_round", self.steps_per_round, 0, MAX_STEPS)
         check_int("final_steps", self.final_steps, 0, MAX_STEPS)
+        total = self.rounds * self.steps_per_round + self.final_steps
+        if total > MAX_STEPS:
+            raise ValueError(f"rounds × steps_per_round + final_steps = {total} exceeds {MAX_STEPS} fine-tuning steps")
         check_float("lr", self.lr, 0.0, 1.0, lo_open=True)
         check_int("batch_size", self.batch_size, 1, 4096)
         check_choice("criterion", self.criterion, CRITERIA)

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlcore.compression._validate import check_choice, check_int
+from dlcore.compression._validate import check_choice, check_float, check_int
 from dlcore.compression.iterative import MAX_STEPS, ProgressCallback, fine_tune
 from dlcore.compression.packing import PackedLayer, replace_layers
 from dlcore.compression.pruning import copy_pruned
@@ -65,6 +65,7 @@ class KMeansConfig:
         check_choice("init", self.init, KMEANS_INITS)
         check_int("iterations", self.iterations, 1, 1000)
         check_int("fine_tune_steps", self.fine_tune_steps, 0, MAX_STEPS)
+        check_float("lr", self.lr, 0.0, 1.0, lo_open=True)
 
 
 def kmeans_1d(values: torch.Tensor, k: int, init: KMeansInit = "linear", iterations: int = 30,

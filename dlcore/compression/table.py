@@ -145,11 +145,14 @@ def compression_table(variants: tuple[str, ...] | list[str] | None = None, attac
         attack: ``attack(model, x, y) -> x_adv``; None leaves ``robust_accuracy`` empty.
         config: :class:`TableConfig`.
         attack_name: how the attack is described in the table (e.g. "PGD-20 ε=0.1").
-        callback: ``callback(i, {"variant": name, "stage": ...})`` per variant and stage.
+        callback: ``callback(i, {"variant": name, "stage": "build" | "measure"})`` per variant and
+            stage; the builders' training runs report through it too (``{"run": ..., "loss": ...}``).
         stop_event: set to stop (the rows done so far are returned, ``status="stopped"``).
     """
     cfg = config or TableConfig()
     cfg.validate()
+    if isinstance(variants, str) or not (variants is None or isinstance(variants, (list, tuple))):
+        raise ValueError(f"variants {variants!r} must be a list of names from {list(VARIANTS)}")
     names = list(DEFAULT_VARIANTS if variants is None else variants)
     for n in names:
         if n not in VARIANTS:
@@ -239,6 +242,8 @@ def cached_table(variants: tuple[str, ...] | list[str] | None = None, attack: At
     from dlcore.compression.experiments import RESULTS
 
     cfg = config or TableConfig()
+    if isinstance(variants, str) or not (variants is None or isinstance(variants, (list, tuple))):
+        raise ValueError(f"variants {variants!r} must be a list of names from {list(VARIANTS)}")
     names = tuple(DEFAULT_VARIANTS if variants is None else variants)
     key = ("table", names, attack_name if attack is not None else "none", cfg.repeats, cfg.threads,
            cfg.eval_examples, cfg.attack_examples)

@@ -159,7 +159,8 @@ def _early_exit(threshold: float) -> Callable[[VariantContext], Built]:
         from dlcore.compression.early_exit import EarlyExitModel
 
         full = ctx.base("multi_exit").model
-        return Built(EarlyExitModel(full, threshold), full, f"exit when max softmax ≥ {threshold:g}")
+        return Built(EarlyExitModel(full, threshold), full, f"exit when max softmax ≥ {threshold:g}; attacked through "
+                                                            "the full-depth net (the exit rule has no gradient)")
     return build
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 
 from dlcore.plotting import PALETTE, new_figure
@@ -103,28 +104,38 @@ def latency_bars(latency: Mapping[str, Mapping[int, "Latency"]], title: str = "L
 
 
 def size_accuracy_scatter(table: "CompressionTable") -> Figure:
-    """File size (log) vs clean accuracy per variant; robust accuracy as hollow markers below."""
+    """File size (log) vs accuracy per variant: clean accuracy on the left, accuracy under the
+    table's attack on the right (when one was run). Points carry numbers; the key lists them."""
     rows = [r for r in table.rows if r.status == "ok" and r.disk_bytes]
     if not rows:
         raise ValueError("the table has no measured rows")
-    fig, ax = new_figure(figsize=(7.4, 4.6))
+    robust = any(r.robust_accuracy is not None for r in rows)
+    panels = 2 if robust else 1
+    fig, axes = new_figure(1, panels, figsize=(5.0 * panels + 2.4, 4.4), squeeze=False)
     families = sorted({r.family for r in rows})
     color = {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(families)}
-    for r in rows:
-        kb = r.disk_bytes / 1024
-        ax.scatter(kb, r.accuracy, color=color[r.family], s=36, zorder=3)
-        ax.annotate(r.variant, (kb, r.accuracy), textcoords="offset points", xytext=(4, 3), fontsize=7)
-        if r.robust_accuracy is not None:
-            ax.scatter(kb, r.robust_accuracy, facecolors="none", edgecolors=color[r.family], s=36, zorder=3)
-            ax.plot([kb, kb], [r.robust_accuracy, r.accuracy], color=color[r.family], lw=0.6, alpha=0.5)
+    marker = {f: "os^DvPX*h"[i % 9] for i, f in enumerate(families)}
+    specs = [("accuracy", "clean test accuracy")] + ([("robust_accuracy", f"under {table.attack}")] if robust else [])
+    for ax, (field, title) in zip(axes[0], specs):
+        for i, r in enumerate(rows, 1):
+            y = getattr(r, field)
+            if y is None:
+                continue
+            kb = r.disk_bytes / 1024
+            ax.scatter(kb, y, color=color[r.family], marker=marker[r.family], s=30, zorder=3)
+            ax.annotate(str(i), (kb, y), textcoords="offset points", xytext=(3, 3 if i % 2 else -9), fontsize=7)
+        ax.set_xscale("log")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(xlabel="size on disk (KiB, log)", title=title)
+    axes[0][0].set_ylabel("test accuracy")
     for f in families:
-        ax.scatter([], [], color=color[f], label=f)
-    if any(r.robust_accuracy is not None for r in rows):
-        ax.scatter([], [], facecolors="none", edgecolors="black", label=f"under attack ({table.attack})")
-    ax.set_xscale("log")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set(xlabel="size on disk (KiB, log scale)", ylabel="test accuracy", title="Size vs accuracy of every variant")
-    ax.legend(fontsize=7, loc="best", ncol=2)
+        axes[0][0].scatter([], [], color=color[f], marker=marker[f], label=f)
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    blank = [Line2D([], [], lw=0) for _ in rows]
+    fig.legend(blank, [f"{i:>2}  {r.variant}" for i, r in enumerate(rows, 1)], loc="outside right upper",
+               fontsize=7, handlelength=0, handletextpad=0, title="variants", title_fontsize=8,
+               prop={"family": "monospace", "size": 7})
+    fig.suptitle("Size vs accuracy of every variant")
     return fig
 
 
@@ -152,8 +163,8 @@ def lottery_curves(result: "LotteryResult") -> Figure:
 def distillation_curves(result: "DistillResult") -> Figure:
     """Test accuracy vs step of the student alone and distilled (same init, batches, steps)."""
     fig, ax = new_figure(figsize=(6.2, 3.8))
+    ax.axhline(result.teacher_accuracy, color=_GREY, ls="--", lw=1, label=f"teacher ({result.teacher_accuracy:.1%})")
     _curves(ax, result.curves, {"alone": PALETTE[1], "distilled": PALETTE[0]})
-    ax.axhline(result.teacher_accuracy, color=_GREY, ls="--", lw=1, label="teacher")
     cfg = result.config
     lo = min(a for pts in result.curves.values() for _, a in pts[1:]) if result.curves else 0
     ax.set_ylim(max(0.0, lo - 0.05), min(1.0, result.teacher_accuracy + 0.03))

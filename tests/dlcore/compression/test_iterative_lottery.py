@@ -60,7 +60,9 @@ def test_one_shot_curve_leaves_the_model_alone() -> None:
 
 @pytest.mark.parametrize("bad, match", [(dict(target=1.0), "target 1.0"), (dict(rounds=0), "rounds 0"),
                                         (dict(schedule="exp"), "schedule 'exp'"), (dict(lr=0), "lr 0"),
-                                        (dict(steps_per_round=-1), "steps_per_round -1")])
+                                        (dict(steps_per_round=-1), "steps_per_round -1"),
+                                        (dict(rounds=50, steps_per_round=1000), "exceeds 10000"),
+                                        (dict(target="0.9"), "target '0.9' must be a number")])
 def test_bad_iterative_configs_raise(bad, match) -> None:
     with pytest.raises(ValueError, match=match):
         iterative_prune(zoo.get("digits_mlp", fresh=True), digits(), IterativeConfig(**bad))

@@ -53,7 +53,7 @@ def test_every_figure_renders_with_its_title() -> None:
         assert isinstance(fig, Figure)
         assert figure_to_png(fig)[:4] == b"\x89PNG"
         if title:
-            assert any(title in ax.get_title() for ax in fig.get_axes())
+            assert any(title in t for t in [fig.get_suptitle()] + [ax.get_title() for ax in fig.get_axes()])
         for ax in fig.get_axes():
             assert ax.title.get_fontsize() >= 9
 

@@ -64,6 +64,8 @@ def test_csv_export_has_every_row_and_column(table, tmp_path) -> None:
 def test_unknown_variant_and_bad_table_configs_raise() -> None:
     with pytest.raises(ValueError, match="variant 'int2' is not one of"):
         C.compression_table(["int2"])
+    with pytest.raises(ValueError, match="variants 'fp32' must be a list"):
+        C.compression_table("fp32")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="repeats 0"):
         C.compression_table(["fp32"], config=C.TableConfig(repeats=0))
 
