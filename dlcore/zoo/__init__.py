@@ -34,6 +34,7 @@ from dlcore.zoo.recipes import (
     KINDS, RECIPES, Recipe, RecipeKind, ZooDataUnavailable, evaluate_accuracy, evaluate_recipe,
     load_recipe_data, register_kind, register_recipe, train_recipe,
 )
+from dlcore.zoo.images import classifier_names, image_from_upload, input_side, test_image
 from dlcore.zoo.store import Status, Zoo, atomic_write_bytes, sha256_file
 
 __all__ = [
@@ -41,12 +42,12 @@ __all__ = [
     "default_zoo", "get", "info", "verify", "status", "build", "load_data", "evaluate",
     "image_classifier", "evaluate_accuracy", "train_recipe", "sha256_file",
     "atomic_write_bytes", "TWINS", "KINDS", "RecipeKind", "register_kind", "register_recipe",
-    "evaluate_recipe", "FAMILIES",
+    "evaluate_recipe", "FAMILIES", "classifier_names", "input_side", "test_image", "image_from_upload",
 ]
 
 #: Modules that register recipe kinds and recipes of other families (imported below, in order).
 #: A new family = one ``dlcore/zoo/recipes_<family>.py`` + its name here.
-FAMILIES: tuple[str, ...] = ("dlcore.zoo.recipes_robust", "dlcore.zoo.recipes_compression")
+FAMILIES: tuple[str, ...] = ("dlcore.zoo.recipes_robust", "dlcore.zoo.recipes_compression", "dlcore.zoo.recipes_generative")
 for _mod in FAMILIES:
     importlib.import_module(_mod)
 NAMES: tuple[str, ...] = tuple(RECIPES)
