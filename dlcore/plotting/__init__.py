@@ -75,11 +75,15 @@ class HouseAxes(Axes):
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
-               squeeze: bool = True, **subplot_kw: object) -> tuple[Figure, object]:
+               squeeze: bool = True, gridspec_kw: dict | None = None, sharex: bool | str = False,
+               sharey: bool | str = False, **subplot_kw: object) -> tuple[Figure, object]:
     """Create a Figure in the house style and its axes (``fig, ax``, as pyplot.subplots would).
 
     The axes are :class:`HouseAxes` (unless ``projection=`` or ``axes_class=`` is given);
     nothing global is changed, so this is safe to call from several threads at once.
+
+    Args:
+        gridspec_kw, sharex, sharey: as for ``Figure.subplots``; other keywords go to each subplot.
 
     Shape: ``ax`` is a single Axes when ``squeeze`` and ``nrows == ncols == 1``, else an
     ``(nrows, ncols)`` object array.
@@ -90,7 +94,8 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] |
     if "projection" not in kw and "polar" not in kw:
         kw.setdefault("axes_class", HouseAxes)
     fig = Figure(figsize=figsize, dpi=100, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=squeeze, subplot_kw=kw)
+    axes = fig.subplots(nrows, ncols, squeeze=squeeze, subplot_kw=kw, gridspec_kw=gridspec_kw,
+                        sharex=sharex, sharey=sharey)
     return fig, axes
 
 
@@ -129,7 +134,7 @@ def image_grid(images: torch.Tensor | Sequence[torch.Tensor], titles: Sequence[s
         if i < n:
             ax.imshow(_to_hwc(imgs[i]), cmap=cmap, vmin=vmin, vmax=vmax)
             if titles is not None and i < len(titles):
-                ax.set_title(titles[i], fontsize=8)
+                ax.set_title(titles[i], fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
