@@ -35,8 +35,49 @@ def emit(name: str, value: float | None, unit: str, **extra: object) -> None:
 
 
 
+def hub_fail_time() -> None:
+    """A hub BERT against a black-hole hub (a local socket that accepts and never answers): the fetch
+    gives up at the probe deadline with the clear message, and loading without it never waits."""
+    from transformers import BertConfig  # noqa: F401 - pay transformers' import before measuring
+
+    from dlcore import hub
+    from dlcore.nlp.encoder import get_masked_lm
+    from tests.dlcore.nlp.fakehub import black_hole
+
+    saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "HF_ENDPOINT")}
+    target = hub.PROBE_TIMEOUT_S + 0.5
+    try:
+        with black_hole() as url:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+            os.environ["HF_ENDPOINT"] = url
+            hub.reset_cache()
+            t, msg = time.perf_counter(), "fetched?"
+            try:
+                get_masked_lm("bert-base-uncased", fetch=True)
+            except ValueError as exc:
+                msg = str(exc)
+            dt = time.perf_counter() - t
+            t = time.perf_counter()
+            try:
+                get_masked_lm("distilbert-base-uncased")  # no fetch: the last probe said no, so no wait at all
+            except ValueError:
+                pass
+            emit("bert_hub_black_hole_fail_s", dt, "s",
+                 target=f"<= {target:g} (probe deadline {hub.PROBE_TIMEOUT_S:g} s)",
+                 ok=dt <= target, second_name_s=round(time.perf_counter() - t, 4), message=msg[:90],
+                 load_avg_1min=round(os.getloadavg()[0], 2))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        hub.reset_cache()
+
+
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
+    hub_fail_time()
     from transformers import BertConfig  # noqa: F401 - pay transformers' import before measuring loads
 
     from dlcore.nlp.bert_inside import inside_bert
@@ -63,7 +104,7 @@ def main(argv: list[str]) -> None:
     items = CLOZE[:12] if quick else CLOZE
     hub_score, hub_note = None, ""
     try:
-        mlm, mtok = get_masked_lm("bert-base-uncased")
+        mlm, mtok = get_masked_lm("bert-base-uncased", fetch=True)  # downloads first where the hub is reachable
         hub_score = score_cloze(lambda t: [c.word for c in fill_mask_mlm(mlm, mtok, t, top_k=5).candidates], items)
     except ValueError as exc:
         hub_note = f"bert-base-uncased not measured: {str(exc)[:160]}"
@@ -83,12 +124,12 @@ def main(argv: list[str]) -> None:
                       "items": misses}), flush=True)
 
     if not quick:
-        import apps.bert as B
-        from dlcore.nlp.finetune import ProbeConfig, compare, parse_labelled
+        from dlcore.nlp.finetune import EXAMPLE_SETS, ProbeConfig, compare, parse_labelled
 
+        train, test = EXAMPLE_SETS["sentiment"]
         for pooling in ("cls", "mean"):
-            c = compare(enc, etok, lm if pooling == "cls" else None, ltok, parse_labelled(B.DEFAULT_TRAIN),
-                        parse_labelled(B.DEFAULT_TEST), ProbeConfig(pooling=pooling))  # type: ignore[arg-type]
+            c = compare(enc, etok, lm if pooling == "cls" else None, ltok, parse_labelled(train),
+                        parse_labelled(test), ProbeConfig(pooling=pooling))  # type: ignore[arg-type]
             for k, v in c.accuracies.items():
                 emit(f"bert_finetune_acc_{k.replace(' ', '_').replace('[', '').replace(']', '')}", v, "fraction",
                      n_train=6, n_test=4, example="tab default (sentiment)")

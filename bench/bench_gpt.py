@@ -1,7 +1,9 @@
-"""GPT-tab figures: SmolLM2 conversion and load times, first-token latency, greedy tokens/s, peak RSS.
+"""GPT-tab figures: SmolLM2 conversion and load times, first-token latency, greedy tokens/s, peak RSS, and how
+fast a hub model name fails against a black-hole hub (a local socket that accepts and never answers).
 
     PYTHONPATH=. .venv/bin/python bench/bench_gpt.py            # all phases (about a minute)
     PYTHONPATH=. .venv/bin/python bench/bench_gpt.py --no-convert   # skip the first-ever conversion
+    PYTHONPATH=. .venv/bin/python bench/bench_gpt.py --hub-only     # only the black-hole hub figures
 
 Phases run in fresh processes so import and load times are honest:
 
@@ -103,17 +105,70 @@ def phase(kind: str) -> None:
 
 
 def hub_fail_time() -> None:
-    from dlcore.nlp import hub
+    """A hub name against a black-hole hub (a local socket that accepts and never answers), in two ways:
+    ``dlcore.hub.fetch`` in this process, and the app's ``/gpt_fetch`` (3 callers) while an offline
+    ``/gpt_generate`` runs on the same server (it must finish: the hub waits hold no heavy slot)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    os.environ.pop("HF_HUB_OFFLINE", None)
-    hub.reset_cache()
-    t = time.perf_counter()
-    try:
-        hub.ensure_hub_model("gpt2")
-        ok = "reachable"
-    except ValueError:
-        ok = "unreachable"
-    emit("gpt_hub_check_s", time.perf_counter() - t, "s", target="<= 2 when unreachable", hub=ok)
+    from bench.common import free_port, wait_http
+    from dlcore import hub
+    from tests.dlcore.nlp.fakehub import black_hole
+
+    target = hub.PROBE_TIMEOUT_S + 0.5
+    with black_hole() as url:
+        env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+        os.environ.pop("HF_HUB_OFFLINE", None)
+        os.environ["HF_ENDPOINT"] = url
+        hub.reset_cache()
+        t = time.perf_counter()
+        try:
+            hub.fetch("gpt2")
+            msg = "fetched?"
+        except ValueError as exc:
+            msg = str(exc)
+        dt = time.perf_counter() - t
+        emit("gpt_hub_black_hole_fail_s", dt, "s", target=f"<= {target:g} (probe deadline {hub.PROBE_TIMEOUT_S:g} s)",
+             ok=dt <= target, message=msg[:90], load_avg_1min=round(os.getloadavg()[0], 2))
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "launch.py", "--port", str(port), "--tabs", "gpt"],
+                                cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env={**env, "HF_ENDPOINT": url, "PYTHONPATH": "."})
+        try:
+            app = f"http://127.0.0.1:{port}/"
+            wait_http(app, proc)
+            from gradio_client import Client
+
+            clients = [Client(app, verbose=False) for _ in range(4)]  # made before timing (each asks for the API)
+            clients[0].predict("smollm2", "Hi", "plain", "greedy", 1, 0.8, 50, 0.95, 1.0, 3, 0, api_name="/gpt_generate")
+            noop = time.perf_counter()
+            clients[0].predict("smollm2", api_name="/gpt_fetch")  # an offline name: the round trip alone
+            noop = time.perf_counter() - noop
+
+            def fail(c: Client, name: str) -> float:
+                t0 = time.perf_counter()
+                try:
+                    c.predict(name, api_name="/gpt_fetch")
+                except Exception:  # noqa: BLE001 - the expected AppError
+                    pass
+                return time.perf_counter() - t0
+
+            def gen(c: Client) -> float:
+                t0 = time.perf_counter()
+                c.predict("smollm2", PROMPT, "plain", "greedy", 8, 0.8, 50, 0.95, 1.0, 3, 0, api_name="/gpt_generate")
+                return time.perf_counter() - t0
+
+            with ThreadPoolExecutor(4) as ex:
+                fails = [ex.submit(fail, c, n) for c, n in zip(clients, ("gpt2", "distilgpt2", "gpt2"))]
+                g = ex.submit(gen, clients[3])
+                f_times, g_time = [f.result() for f in fails], g.result()
+            emit("gpt_app_hub_black_hole_fail_s", max(f_times), "s", deadline_s=hub.PROBE_TIMEOUT_S,
+                 round_trip_s=round(noop, 3), callers=len(f_times), per_caller_s=[round(t, 2) for t in f_times],
+                 offline_generate_meanwhile_s=round(g_time, 2),
+                 note="3 /gpt_fetch calls (gpt2 twice: one download joined) + 1 offline /gpt_generate (8 tokens) at "
+                      "once on one server", load_avg_1min=round(os.getloadavg()[0], 2))
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def main(argv: list[str]) -> int:
@@ -121,6 +176,8 @@ def main(argv: list[str]) -> int:
         phase(argv[1])
         return 0
     hub_fail_time()
+    if "--hub-only" in argv:
+        return 0
     env = dict(os.environ)
     tmp = tempfile.mkdtemp(prefix="bench_gpt_cache_")
     try:

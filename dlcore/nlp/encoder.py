@@ -95,11 +95,14 @@ def _check_bert_like(model: torch.nn.Module, name: str) -> None:
 
 
 def load_encoder(ref: ModelRef, *, fetch: bool = False) -> Built:
-    """``(BertModel, tokenizer)`` for a resolved encoder (role "encoder"), ``(MaskedLM, tokenizer)`` for role "mlm"."""
-    from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+    """``(BertModel, tokenizer)`` for a resolved encoder (role "encoder"), ``(MaskedLM, tokenizer)`` for role "mlm".
 
+    transformers is imported only once the files are on disk (a failing fetch does not pay for it).
+    """
     if ref.role == "mlm":
         def build_mlm(src: Path) -> Built:
+            from transformers import AutoModelForMaskedLM, AutoTokenizer
+
             tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
             if tok.mask_token is None:
                 raise ValueError(f"{ref.label} has no mask token; choose a masked LM such as 'bert-base-uncased'")
@@ -108,6 +111,8 @@ def load_encoder(ref: ModelRef, *, fetch: bool = False) -> Built:
         return _load_cached(ref, "masked LM", build_mlm, fetch)
 
     def build(src: Path) -> Built:
+        from transformers import AutoModel, AutoTokenizer
+
         tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
         model = AutoModel.from_pretrained(src, attn_implementation="eager", local_files_only=True)
         _check_bert_like(model, ref.label)
