@@ -18,57 +18,58 @@ and the global view: activation maximisation with and without a prior
 (:mod:`~dlcore.explain.maximize`), PCA / t-SNE of the features (:mod:`~dlcore.explain.embedding`).
 Models are never modified: hooks and randomisation happen on private copies, and the batched
 hook-free methods run on a cached Conv + BatchNorm-fused twin (:mod:`~dlcore.explain.fast`).
-Figures: :mod:`dlcore.plotting.explain`.
+Figures: :mod:`dlcore.plotting.explain`. The paper checks a UI shows beside the results
+(measured value, the paper's, pass/fail): :mod:`~dlcore.explain.checks`.
+
+The names below are loaded on first access (PEP 562), so ``import dlcore.explain.names`` (the
+torch-free registries a UI builds its controls from) does not import torch.
 """
 
-from dlcore.explain.attack import ATTACK_TARGETS, AttackExplanation, explain_attack
-from dlcore.explain.base import Attribution, OptionSpec, options_of
-from dlcore.explain.embedding import (
-    EMBEDDING_METHODS, FEATURE_LAYERS, EmbeddingConfig, EmbeddingResult, embed, features, nearest_point,
-    test_set_embedding,
-)
-from dlcore.explain.faithfulness import (
-    AverageFaithfulness, FaithfulnessConfig, FaithfulnessResult, average_faithfulness, deletion_insertion, random_map,
-)
-from dlcore.explain.gradcam import GradCamConfig, conv_layers
-from dlcore.explain.gradients import GradientConfig
-from dlcore.explain.inputs import image_from_upload, input_side, test_image, warmup
-from dlcore.explain.integrated import BASELINES, IGConfig, make_baseline
-from dlcore.explain.lime import SEGMENTATIONS, LimeConfig, superpixels
-from dlcore.explain.maximize import UNITS, ActMaxConfig, ActMaxResult, activation_maximization, compare_priors, \
-    unit_layers, without_prior
-from dlcore.explain.methods import (
-    METHOD_NAMES, METHODS, Explanation, MethodSpec, attribution_map, available_methods, explain, explain_all,
-    method_options, method_spec,
-)
-from dlcore.explain.metrics import NORM_MODES, normalize_maps, spearman, ssim, topk_overlap
-from dlcore.explain.occlusion import OCCLUSION_BASELINES, OcclusionConfig
-from dlcore.explain.sanity import SANITY_METHODS, SanityConfig, SanityResult, randomizable_layers, sanity_check
-from dlcore.explain.smoothgrad import (
-    DEFAULT_NS, DEFAULT_SIGMAS_PCT, NOISE_KINDS, SigmaSweep, SmoothGradConfig, SmoothGradConvergence,
-    smoothgrad_convergence, smoothgrad_sigma_sweep,
-)
+from __future__ import annotations
 
-__all__ = [
-    # registry and local methods
-    "METHODS", "METHOD_NAMES", "MethodSpec", "method_spec", "method_options", "available_methods", "options_of",
-    "OptionSpec", "Attribution", "Explanation", "explain", "explain_all", "attribution_map", "normalize_maps",
-    "NORM_MODES", "GradientConfig", "SmoothGradConfig", "IGConfig", "OcclusionConfig", "GradCamConfig", "LimeConfig",
-    "BASELINES", "OCCLUSION_BASELINES", "SEGMENTATIONS", "NOISE_KINDS", "make_baseline", "superpixels",
-    "conv_layers",
-    # SmoothGrad convergence
-    "SmoothGradConvergence", "smoothgrad_convergence", "SigmaSweep", "smoothgrad_sigma_sweep", "DEFAULT_NS",
-    "DEFAULT_SIGMAS_PCT",
-    # faithfulness and sanity
-    "FaithfulnessConfig", "FaithfulnessResult", "deletion_insertion", "random_map", "AverageFaithfulness",
-    "average_faithfulness", "SanityConfig", "SanityResult", "sanity_check", "randomizable_layers",
-    "SANITY_METHODS", "spearman", "ssim", "topk_overlap",
-    # attack, then explain
-    "AttackExplanation", "explain_attack", "ATTACK_TARGETS",
-    # global
-    "ActMaxConfig", "ActMaxResult", "activation_maximization", "compare_priors", "without_prior", "unit_layers",
-    "UNITS", "EmbeddingConfig", "EmbeddingResult", "embed", "features", "test_set_embedding", "nearest_point",
-    "EMBEDDING_METHODS", "FEATURE_LAYERS",
-    # inputs
-    "test_image", "image_from_upload", "input_side", "warmup",
-]
+import importlib
+from typing import Any
+
+#: public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    **{n: "methods" for n in ("METHODS", "METHOD_NAMES", "MethodSpec", "method_spec", "method_options",
+                              "available_methods", "Explanation", "explain", "explain_all", "attribution_map")},
+    **{n: "base" for n in ("Attribution", "OptionSpec", "options_of")},
+    **{n: "metrics" for n in ("normalize_maps", "spearman", "ssim", "topk_overlap")},
+    **{n: "gradients" for n in ("GradientConfig",)},
+    **{n: "smoothgrad" for n in ("SmoothGradConfig", "SmoothGradConvergence", "smoothgrad_convergence", "SigmaSweep",
+                                 "smoothgrad_sigma_sweep")},
+    **{n: "integrated" for n in ("IGConfig", "make_baseline")},
+    **{n: "occlusion" for n in ("OcclusionConfig",)},
+    **{n: "gradcam" for n in ("GradCamConfig", "conv_layers")},
+    **{n: "lime" for n in ("LimeConfig", "superpixels")},
+    **{n: "faithfulness" for n in ("FaithfulnessConfig", "FaithfulnessResult", "deletion_insertion", "random_map",
+                                   "AverageFaithfulness", "average_faithfulness")},
+    **{n: "sanity" for n in ("SanityConfig", "SanityResult", "sanity_check", "randomizable_layers")},
+    **{n: "attack" for n in ("AttackExplanation", "explain_attack")},
+    **{n: "maximize" for n in ("ActMaxConfig", "ActMaxResult", "activation_maximization", "compare_priors",
+                               "without_prior", "unit_layers")},
+    **{n: "embedding" for n in ("EmbeddingConfig", "EmbeddingResult", "embed", "features", "test_set_embedding",
+                                "nearest_point")},
+    **{n: "inputs" for n in ("test_image", "image_from_upload", "input_side", "warmup")},
+    **{n: "checks" for n in ("Check", "local_checks", "smoothgrad_checks", "faithfulness_checks", "sanity_checks",
+                             "prior_checks", "attack_checks")},
+    # the torch-free registries
+    **{n: "names" for n in ("METHOD_DISPLAY", "SANITY_METHODS", "SANITY_MODES", "BASELINES", "OCCLUSION_BASELINES",
+                            "SEGMENTATIONS", "NOISE_KINDS", "NORM_MODES", "UNITS", "EMBEDDING_METHODS",
+                            "FEATURE_LAYERS", "ATTACK_TARGETS", "DEFAULT_NS", "DEFAULT_SIGMAS_PCT")},
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"dlcore.explain.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -21,10 +21,9 @@ from torch import nn
 from dlcore.explain.base import check_image, check_model
 from dlcore.explain.methods import Explanation, explain_all
 from dlcore.explain.metrics import NORM_MODES, NormMode, spearman, ssim, topk_overlap
+from dlcore.explain.names import ATTACK_TARGETS
 
 __all__ = ["AttackExplanation", "explain_attack", "ATTACK_TARGETS"]
-
-ATTACK_TARGETS: tuple[str, ...] = ("own", "clean")
 
 
 @dataclass

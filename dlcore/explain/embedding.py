@@ -23,13 +23,13 @@ import torch
 from torch import nn
 
 from dlcore.explain.base import check_config, check_model, hook_safe, make_config, option
+from dlcore.explain.names import EMBEDDING_METHODS, FEATURE_LAYERS
 from dlcore.lazy import LazyCache
 
 __all__ = ["EmbeddingConfig", "EmbeddingResult", "features", "embed", "test_set_embedding", "nearest_point",
            "EMBEDDING_METHODS", "FEATURE_LAYERS", "MAX_POINTS", "EMBEDDING_CACHE"]
 
-EMBEDDING_METHODS: tuple[str, ...] = ("pca", "tsne")
-FEATURE_LAYERS: tuple[str, ...] = ("penultimate", "logits", "pixels")
+
 MAX_POINTS = 5000
 
 

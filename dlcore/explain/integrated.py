@@ -22,11 +22,12 @@ import torch
 from torch import nn
 
 from dlcore.explain.base import captum_attr, check_config, gaussian_blur, option
+from dlcore.explain.names import BASELINES
 
 __all__ = ["IGConfig", "Baseline", "BASELINES", "IG_METHODS", "make_baseline", "integrated_gradients"]
 
 Baseline = Literal["black", "blurred", "uniform"]
-BASELINES: tuple[str, ...] = ("black", "blurred", "uniform")
+
 IG_METHODS: tuple[str, ...] = ("gausslegendre", "riemann_trapezoid", "riemann_middle", "riemann_left",
                                "riemann_right")
 

@@ -26,11 +26,11 @@ import torch
 from torch import nn
 
 from dlcore.explain.base import captum_attr, check_config, option
+from dlcore.explain.names import SEGMENTATIONS
 
 __all__ = ["LimeConfig", "Segmentation", "SEGMENTATIONS", "superpixels", "lime"]
 
 Segmentation = Literal["slic", "grid"]
-SEGMENTATIONS: tuple[str, ...] = ("slic", "grid")
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,13 @@ from torch import nn
 from dlcore.explain.base import (
     check_config, check_model, class_probabilities, gaussian_blur, hook_safe, make_config, option,
 )
+from dlcore.explain.names import UNITS
 
 __all__ = ["ActMaxConfig", "ActMaxResult", "MAX_STEPS", "unit_layers", "activation_maximization",
            "without_prior", "compare_priors", "Unit", "UNITS"]
 
 MAX_STEPS = 2000
 Unit = Literal["class", "channel", "neuron"]
-UNITS: tuple[str, ...] = ("class", "channel", "neuron")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dlcore.explain.gradients import GradientConfig, gradient, gradient_x_input,
 from dlcore.explain.integrated import IGConfig, integrated_gradients
 from dlcore.explain.lime import LimeConfig, lime
 from dlcore.explain.metrics import NORM_MODES, NormMode, normalize_maps
+from dlcore.explain.names import METHOD_DISPLAY
 from dlcore.explain.occlusion import OcclusionConfig, occlusion
 from dlcore.explain.smoothgrad import SmoothGradConfig, noisy_gradients, reduce_noisy, sigma_absolute
 
@@ -62,34 +63,37 @@ class MethodSpec:
 
 
 _SG = "https://arxiv.org/abs/1706.03825"
+_D = METHOD_DISPLAY  # display names: the torch-free list a UI reads (dlcore.explain.names)
 METHODS: dict[str, MethodSpec] = {s.name: s for s in (
-    MethodSpec("gradient", "Vanilla gradient", "gradient", GradientConfig, "abs", "https://arxiv.org/abs/1312.6034",
+    MethodSpec("gradient", _D["gradient"], "gradient", GradientConfig, "abs", "https://arxiv.org/abs/1312.6034",
                "Saliency", "|∂ score / ∂ pixel|: which pixels the class score is most sensitive to"),
-    MethodSpec("gradient_x_input", "Gradient × input", "gradient", GradientConfig, "signed",
+    MethodSpec("gradient_x_input", _D["gradient_x_input"], "gradient", GradientConfig, "signed",
                "https://arxiv.org/abs/1605.01713", "InputXGradient", "pixel × gradient: first-order contribution"),
-    MethodSpec("guided_backprop", "Guided backprop", "gradient", GradientConfig, "abs",
+    MethodSpec("guided_backprop", _D["guided_backprop"], "gradient", GradientConfig, "abs",
                "https://arxiv.org/abs/1412.6806", "GuidedBackprop",
                "only positive gradients pass each ReLU: crisp, but fails the sanity check",
                guided_backprop_unavailable),
-    MethodSpec("smoothgrad", "SmoothGrad", "noise", SmoothGradConfig, "abs", _SG, "NoiseTunnel(Saliency)",
+    MethodSpec("smoothgrad", _D["smoothgrad"], "noise", SmoothGradConfig, "abs", _SG, "NoiseTunnel(Saliency)",
                "mean gradient over noisy copies of the image"),
-    MethodSpec("smoothgrad_sq", "SmoothGrad²", "noise", SmoothGradConfig, "positive",
+    MethodSpec("smoothgrad_sq", _D["smoothgrad_sq"], "noise", SmoothGradConfig, "positive",
                "https://arxiv.org/abs/1806.10758", "NoiseTunnel(Saliency, smoothgrad_sq)",
                "mean squared gradient over noisy copies"),
-    MethodSpec("vargrad", "VarGrad", "noise", SmoothGradConfig, "positive", "https://arxiv.org/abs/1810.03292",
+    MethodSpec("vargrad", _D["vargrad"], "noise", SmoothGradConfig, "positive", "https://arxiv.org/abs/1810.03292",
                "NoiseTunnel(Saliency, vargrad)", "variance of the gradient over noisy copies"),
-    MethodSpec("integrated_gradients", "Integrated Gradients", "path", IGConfig, "signed",
+    MethodSpec("integrated_gradients", _D["integrated_gradients"], "path", IGConfig, "signed",
                "https://arxiv.org/abs/1703.01365", "IntegratedGradients",
                "gradients summed along the path from a baseline; they add up to the score difference"),
-    MethodSpec("occlusion", "Occlusion", "perturbation", OcclusionConfig, "signed", "https://arxiv.org/abs/1311.2901",
+    MethodSpec("occlusion", _D["occlusion"], "perturbation", OcclusionConfig, "signed", "https://arxiv.org/abs/1311.2901",
                "Occlusion", "cover a patch, watch the class probability drop"),
-    MethodSpec("gradcam", "Grad-CAM", "cam", GradCamConfig, "positive", "https://arxiv.org/abs/1610.02391",
+    MethodSpec("gradcam", _D["gradcam"], "cam", GradCamConfig, "positive", "https://arxiv.org/abs/1610.02391",
                "LayerGradCam", "last conv layer's feature maps weighted by their mean gradient",
                gradcam_unavailable),
-    MethodSpec("lime", "LIME", "surrogate", LimeConfig, "signed", "https://arxiv.org/abs/1602.04938", "Lime",
+    MethodSpec("lime", _D["lime"], "surrogate", LimeConfig, "signed", "https://arxiv.org/abs/1602.04938", "Lime",
                "a linear model of the output on random on/off superpixels"),
 )}
 METHOD_NAMES: tuple[str, ...] = tuple(METHODS)
+if METHOD_NAMES != tuple(METHOD_DISPLAY):  # pragma: no cover - the two lists are one
+    raise ImportError(f"METHODS {METHOD_NAMES} and names.METHOD_DISPLAY {tuple(METHOD_DISPLAY)} differ")
 
 
 def method_options(name: str) -> tuple[OptionSpec, ...]:

@@ -18,10 +18,11 @@ from typing import Literal, Sequence
 
 import torch
 
+from dlcore.explain.names import NORM_MODES
+
 __all__ = ["spearman", "topk_overlap", "ssim", "normalize_maps", "NormMode", "NORM_MODES"]
 
 NormMode = Literal["abs", "signed"]
-NORM_MODES: tuple[str, ...] = ("abs", "signed")
 
 
 def _flat(m: torch.Tensor) -> torch.Tensor:

@@ -25,11 +25,11 @@ import torch
 from torch import nn
 
 from dlcore.explain.base import check_config, gaussian_blur, option
+from dlcore.explain.names import OCCLUSION_BASELINES
 
 __all__ = ["OcclusionConfig", "OcclusionBaseline", "OCCLUSION_BASELINES", "MAX_MASK_PIXELS", "occlusion_masks", "occlusion"]
 
 OcclusionBaseline = Literal["black", "gray", "blurred"]
-OCCLUSION_BASELINES: tuple[str, ...] = ("black", "gray", "blurred")
 #: Largest windows × pixels held at once (all masks are one tensor): 2·10⁷ (80 MB).
 MAX_MASK_PIXELS = 20_000_000
 

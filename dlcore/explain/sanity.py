@@ -32,13 +32,10 @@ from torch import nn
 from dlcore.explain.base import assume_private, check_config, check_image, check_model, class_probabilities, \
     check_target, make_config, option
 from dlcore.explain.metrics import spearman, ssim
+from dlcore.explain.names import SANITY_METHODS
 
 __all__ = ["SanityConfig", "SanityResult", "randomizable_layers", "randomize_layer", "sanity_check",
-           "SANITY_METHODS"]
-
-#: Methods checked by default (occlusion and LIME can be added; they take longer).
-SANITY_METHODS: tuple[str, ...] = ("gradient", "gradient_x_input", "guided_backprop", "smoothgrad",
-                                   "integrated_gradients", "gradcam")
+           "SANITY_METHODS"]  # SANITY_METHODS: checked by default (occlusion and LIME can be added; they take longer)
 
 
 @dataclass(frozen=True)

@@ -29,18 +29,16 @@ from torch import nn
 from dlcore.explain.base import check_config, check_image, check_model, check_target, class_probabilities, option
 from dlcore.explain.fast import fused_twin
 from dlcore.explain.gradients import batch_gradients
+from dlcore.explain.names import DEFAULT_NS, DEFAULT_SIGMAS_PCT, NOISE_KINDS
 
 __all__ = ["SmoothGradConfig", "NoiseKind", "NOISE_KINDS", "MAX_SAMPLES", "sigma_absolute", "noisy_gradients",
            "reduce_noisy", "smoothgrad", "SmoothGradConvergence", "smoothgrad_convergence", "SigmaSweep",
            "smoothgrad_sigma_sweep", "DEFAULT_NS", "DEFAULT_SIGMAS_PCT"]
 
 NoiseKind = Literal["smoothgrad", "smoothgrad_sq", "vargrad"]
-NOISE_KINDS: tuple[str, ...] = ("smoothgrad", "smoothgrad_sq", "vargrad")
 #: Most noisy copies in one call (per σ in a sweep), and most gradients in a sweep overall.
 MAX_SAMPLES = 1000
 MAX_SWEEP_GRADIENTS = 8000
-DEFAULT_NS: tuple[int, ...] = (1, 2, 5, 10, 20, 50, 100)
-DEFAULT_SIGMAS_PCT: tuple[float, ...] = (0.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0)
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def test_upload_goes_through_the_one_converter(cnn) -> None:
         ex.image_from_upload(b"hello", name)
     x, label, cls = ex.test_image(name, 3)
     assert x.shape[0] == 1 and isinstance(label, int) and cls
-    with pytest.raises(ValueError, match="index -1"):
+    with pytest.raises(ValueError, match="test image # -1 must be a whole number"):
         ex.test_image(name, -1)
 
 
