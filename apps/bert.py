@@ -5,7 +5,6 @@ Thin glue over :mod:`dlcore.nlp`; a hub model is fetched first (:mod:`apps.hubst
 
 from __future__ import annotations
 
-import time
 from typing import Any, Iterator
 
 import gradio as gr
@@ -84,7 +83,6 @@ def inside(text_a: Any, text_b: Any, encoder_name: Any, layer: Any, head: Any, t
         parse_int(token, "token index", lo=0, hi=MAX_TOKENS)
     if note := _note(ref):
         yield (note, *[gr.skip()] * 8)
-    t0 = time.perf_counter()
     model, tok = _load(ref)
     r = inside_bert(model, tok, a, b)
     v = inside_view(r, lay, hd, tk)
@@ -92,7 +90,7 @@ def inside(text_a: Any, text_b: Any, encoder_name: Any, layer: Any, head: Any, t
     md = (f"**{md_escape(ref.label)}**: {v.num_layers} layers × {v.num_heads} heads, hidden size {H}; {L} tokens. "
           "max |E_token + E_position + E_segment − (the model's own embedding before LayerNorm)| = "
           f"**{r.max_abs_diff:.2e}** (the sum *is* what BERT computes). Layer {lay}, {v.head_name}; row {tk} = "
-          f"attention **from** {md_escape(repr(r.tokens[tk]))}. ({time.perf_counter() - t0:.2f} s)")
+          f"attention **from** {md_escape(repr(r.tokens[tk]))}.")
     yield (md, v.rows, embedding_components_figure(r.tokens, r.token_emb, r.position_emb, r.segment_emb, r.emb_sum),
            attention_figure(v.attention, r.tokens, title=f"layer {lay}, {v.head_name}", highlight=tk),
            attention_from_figure(v.row, r.tokens, tk, title=f"attention from token {tk} {r.tokens[tk]!r} "
@@ -114,7 +112,6 @@ def fill(text: Any, method: Any, top_k: Any) -> Iterator[tuple]:
     k = parse_int(top_k, "top-k", lo=1, hi=50)
     if note := _note(ref):
         yield note, gr.skip(), gr.skip()
-    t0 = time.perf_counter()
     model, tok = _load(ref)
     if ref.role == "causal":
         r = fill_mask_causal(model, tok, text, top_k=k)
@@ -129,7 +126,7 @@ def fill(text: Any, method: Any, top_k: Any) -> Iterator[tuple]:
                  "WordPiece vocabulary.")
     fig = fill_mask_figure([c.word for c in r.candidates], [c.prob for c in r.candidates],
                            title="candidates for [MASK]")
-    yield f"{label}\n\nTop guess: **{md_escape(r.filled)}** ({time.perf_counter() - t0:.1f} s)", r.rows(), fig
+    yield f"{label}\n\nTop guess: **{md_escape(r.filled)}**", r.rows(), fig
 
 
 @guard
@@ -263,8 +260,8 @@ def _fill_tab(encoder: Any) -> None:
 def _finetune_tab(encoder: Any) -> None:
     gr.Markdown("Same labelled sentences, two ways to use them (seed 000 §8.6.1 vs §8.6.2). **(a) Fine-tune:** freeze "
                 "the encoder, train only $\\hat y=\\mathrm{softmax}(W h + b)$ on its [CLS] (or mean) vector by "
-                "gradient descent (watch the loss live). **(b) In-context:** put the examples into a prompt for the causal LM — "
-                "none (zero-shot), one per class (one-shot), all (few-shot) — and pick the label word with the "
+                "gradient descent (watch the loss live). **(b) In-context:** put the examples into a prompt for the "
+                "causal LM — none (zero-shot), one per class (one-shot), all (few-shot) — and pick the label word with the "
                 "highest log-probability. One line per sentence: `label: sentence`.", latex_delimiters=LATEX)
     with gr.Row():
         tr = gr.Textbox(DEFAULT_TRAIN, lines=8, label="Training examples (label: sentence)")

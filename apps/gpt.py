@@ -90,7 +90,7 @@ def generate(model_name: Any, prompt: Any, mode: Any, strategy: Any, max_new: An
                        "finished, Σ log p while running)", best, [], snap.rows(), None, gr.skip(), seen, [], [])
                 if stop.is_set():
                     break
-            end = f"⏹ stopped at step {k}/{n}" if stop.is_set() else f"✅ {k} steps in {time.perf_counter() - t0:.1f} s"
+            end = f"⏹ stopped at step {k}/{n}" if stop.is_set() else f"✅ done: {k} steps"
             yield (f"{end}. Beam search, width {cfg.num_beams}: finished beams are ranked by Σ log p / length "
                    "(transformers' length penalty 1.0); the plot shows the running beams.", best, [],
                    snap.rows(running=stop.is_set()), beam_history_plot(snap.history, snap.scores),
@@ -109,9 +109,10 @@ def generate(model_name: Any, prompt: Any, mode: Any, strategy: Any, max_new: An
             yield status, text, v.rows, [], gr.skip(), gr.skip(), seen, gr.skip(), gr.skip()
             if stop.is_set():
                 break
-        k = len(steps)
+        k, v = len(steps), steps[-1]  # the final frame: no timings, so equal calls give equal answers
         end = f"⏹ stopped at token {k}/{n}" if stop.is_set() else f"✅ done: {k} tokens"
-        yield (f"{end} · {status}", text, steps[-1].rows, [], step_bars(steps[-1], f"Step {k}: next-token bars"),
+        yield (f"{end} ({cfg.strategy}); the last pick `{md_escape(readable_token(v.token))}` had p = {v.prob:.3g}",
+               text, v.rows, [], step_bars(v, f"Step {k}: next-token bars"),
                gr.update(minimum=1, maximum=max(k, 2), value=k, step=1, interactive=True), seen,
                [(readable_token(s.token), s.surprise) for s in steps], steps)
 
@@ -229,7 +230,7 @@ def build() -> None:
                     mode = Radio(list(PROMPT_MODES), value=d.mode, label="Prompt mode",
                                  info="chat wraps the prompt in the instruct model's chat template")
                     strategy = Radio(list(STRATEGIES), value=d.strategy, label="Decoding")
-            with gr.Column(scale=2), gr.Accordion("Decoding settings: max tokens, T, top-k, top-p, penalty, beams, seed",
+            with gr.Column(scale=2), gr.Accordion("Decoding settings: max tokens, T, top-k, top-p, penalty, beams",
                                                   open=False):
                 max_new = Slider(1, 256, d.max_new_tokens, step=1, label="max new tokens")
                 T = Slider(0.05, 3.0, d.temperature, step=0.05, label="temperature T (sampling)")

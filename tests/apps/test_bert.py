@@ -59,6 +59,7 @@ def test_declarations():
     assert B.ERROR_DEMO.click == B.RUN_BUTTON and sum(1 for _ in open(B.__file__, encoding="utf-8")) <= 350
 
 
+@pytest.mark.slow  # a fresh interpreter imports gradio (~5-10 s)
 def test_build_imports_no_torch_and_opens_on_the_default_result():
     code = ("import sys, gradio as gr, apps.bert as B\nwith gr.Blocks() as d: B.build()\n"
             "print([m for m in ('torch', 'transformers') if m in sys.modules])")

@@ -60,6 +60,7 @@ def test_declarations():
     assert sum(1 for _ in open(G.__file__, encoding="utf-8")) <= 350
 
 
+@pytest.mark.slow  # a fresh interpreter imports gradio (~5-10 s)
 def test_build_imports_no_torch_and_wires_fetch_before_the_heavy_event():
     code = ("import sys, gradio as gr, apps.gpt as G\nwith gr.Blocks() as d: G.build()\n"
             "print([m for m in ('torch', 'transformers') if m in sys.modules])")
@@ -242,6 +243,7 @@ def test_fuzz_every_parameter_of_every_endpoint_with_junk():
     assert failures == []
 
 
+@pytest.mark.slow  # serves the tab and waits out a real 2 s deadline
 def test_black_hole_hub_fails_fast_and_never_holds_a_heavy_slot(lm, monkeypatch):
     """HF_ENDPOINT at a socket that accepts and never answers. (1) Hub names wait in the "hub" group only: an
     offline generation on the same app completes while they wait (the hole holds them until the test hangs up),
