@@ -23,3 +23,14 @@ def test_madry_check_rejects_bad_settings():
         madry_check(n=5)
     with pytest.raises(ValueError, match="steps 'many' must be a number"):
         madry_check(steps="many")  # type: ignore[arg-type]
+
+
+def test_madry_check_falls_back_to_the_digits_twins(monkeypatch):
+    from dlcore.data import load_digits
+    from dlcore.zoo import recipes
+
+    monkeypatch.setattr(recipes, "load_fashion_mnist", lambda: load_digits())  # no Fashion-MNIST here
+    check = madry_check(n=200)
+    assert (check.natural, check.robust, check.eps) == ("digits_cnn", "digits_cnn_adv", 0.2)
+    assert check.passed, [(r.label, r.measured, r.passed) for r in check.rows]
+    assert check.rows[1].measured < 0.10 < check.rows[3].measured

@@ -159,3 +159,16 @@ def test_conversion_steps_figure_shows_every_stage():
     assert all(ax.title.get_fontsize() >= 9 for ax in axes)
     assert "RGBA" in fig._suptitle.get_text() and "transparent" in fig._supxlabel.get_text()
     assert figure_to_png(fig)[:4] == b"\x89PNG"
+
+
+def test_attack_arrays_are_the_three_pictures_for_an_image_widget():
+    x, y = digits_data()
+    res = PGD(digits_cnn(), eps=0.2, steps=3, seed=0)(x[:2], y[:2])
+    a = figs.attack_arrays(res, 1, scale=4)
+    assert a["original"].shape == a["adversarial"].shape == a["perturbation"].shape == (32, 32, 3)
+    assert a["original"].dtype.name == "uint8"
+    torch.testing.assert_close(torch.from_numpy(a["original"][::4, ::4, 0]).float(),
+                               (x[1, 0] * 255).round(), rtol=0, atol=1)
+    assert float(a["amplify"]) == pytest.approx(1 / float(res.linf[1]), rel=1e-5)
+    with pytest.raises(ValueError, match="scale 0 must be"):
+        figs.attack_arrays(res, 0, scale=0)

@@ -114,8 +114,8 @@ def test_plain_pgd_sees_no_gradient_through_jpeg_and_says_so():
 
 @pytest.fixture(scope="module")
 def report():
-    x, y = digits_data(200)
-    return defense_report(digits_cnn(), x, y, eps=0.2, steps=20, eot_samples=8)
+    x, y = digits_data(120)
+    return defense_report(digits_cnn(), x, y, eps=0.2, steps=15, eot_samples=4)
 
 
 def test_bpda_and_eot_beat_every_shield_plain_pgd_does_not(report):
@@ -132,11 +132,11 @@ def test_bpda_and_eot_beat_every_shield_plain_pgd_does_not(report):
 
 
 def test_the_adaptive_attack_beats_the_plain_one_on_the_random_shield():
-    x, y = digits_data(200)
+    x, y = digits_data(120)
     shield = defend(digits_cnn(), "random_noise", sigma=0.3)
     torch.manual_seed(0)
     plain = robust_accuracy(shield, x, y, PGD(shield, eps=0.15, alpha=0.015, steps=20, seed=0))
     torch.manual_seed(0)
-    eot = robust_accuracy(shield, x, y, adaptive_attack(shield, "pgd", samples=16, eps=0.15, alpha=0.015, steps=20,
+    eot = robust_accuracy(shield, x, y, adaptive_attack(shield, "pgd", samples=8, eps=0.15, alpha=0.015, steps=20,
                                                         seed=0))
     assert eot < plain, (eot, plain)

@@ -85,6 +85,8 @@ def test_adversarial_recipes_are_registered_and_trained_through_the_trainer(tmp_
     assert set(entry["metrics"]) == {"pgd20_accuracy"} and 0 <= entry["metrics"]["pgd20_accuracy"] <= 1
     assert json.loads((tmp_path / "zoo" / "manifest.json").read_text())["models"]["digits_cnn_adv"]["recipe"][
         "kind"] == "adversarial"
+    again = z.build("digits_cnn_adv", progress=False)  # deterministic: the same bytes again
+    assert again["sha256"] == entry["sha256"] and again["metrics"] == entry["metrics"]
 
 
 def test_digits_adv_manifest_metrics_are_remeasured():
