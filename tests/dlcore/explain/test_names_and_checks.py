@@ -116,3 +116,47 @@ def test_prior_and_attack_checks() -> None:
                                 checks.prior_checks, checks.attack_checks, checks.smoothgrad_checks])
 def test_every_check_function_is_exported(fn) -> None:
     assert getattr(ex, fn.__name__) is fn and fn.__name__ in ex.__all__
+
+
+def test_map_image_is_image_map_and_colour_bar() -> None:
+    from dlcore.plotting.explain_pixels import map_image
+
+    m = torch.zeros(6, 6)
+    m[2, 3] = 1.0
+    img = map_image(m, torch.full((1, 6, 6), 0.5), scale=3)
+    assert img.dtype.name == "uint8" and img.shape == (18, 3 * (6 + 1 + 6 + 1 + 1), 3)
+    hot, cold = img[2 * 3 + 1, (7 + 3) * 3 + 1], img[0, 7 * 3]  # the map's bright pixel vs its zero
+    assert int(hot.sum()) > int(cold.sum()) + 300
+    assert (img[:, :18] == img[0, 0]).all()  # the flat gray image
+    signed = map_image(-m, signed=True, scale=1)
+    assert signed.shape == (6, 6 + 1 + 1, 3) and signed[2, 3, 2] > signed[2, 3, 0]  # negative = blue
+    with pytest.raises(ValueError, match="scale"):
+        map_image(m, scale=0)
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        map_image(torch.zeros(1, 6, 6))
+
+
+def test_embedding_picture_pixels_map_back_to_data() -> None:
+    from dlcore.plotting.explain_pixels import PixelMap, embedding_image
+
+    g = torch.Generator().manual_seed(0)
+    n = 40
+    emb = SimpleNamespace(coords=torch.randn(n, 2, generator=g) * 5, labels=torch.arange(n) % 3,
+                          predicted=torch.arange(n) % 3, indices=torch.arange(n), images=torch.rand(n, 1, 8, 8),
+                          classes=("a", "b", "c"), method="pca", layer="penultimate", feature_dim=16,
+                          explained_variance=[0.5, 0.2])
+    img, pm = embedding_image(emb, highlight=4)
+    assert img.shape == (pm.height, pm.width, 3) and pm.left < pm.right and pm.top < pm.bottom
+    # the red ring drawn around the highlighted point maps back to that point's coordinates
+    box = img[int(pm.top):int(pm.bottom), int(pm.left):int(pm.right)].astype(int)
+    dist = ((box - [220, 38, 38]) ** 2).sum(-1)  # (h, w) squared distance to the ring's colour
+    ys, xs = (dist < 900).nonzero()
+    assert len(xs) > 20
+    x, y = pm.to_data(pm.left + xs.mean(), pm.top + ys.mean())
+    span = float(emb.coords.max() - emb.coords.min())
+    assert abs(x - float(emb.coords[4, 0])) < 0.02 * span and abs(y - float(emb.coords[4, 1])) < 0.02 * span
+    assert PixelMap.from_dict(pm.as_dict()) == pm
+    with pytest.raises(ValueError, match="outside"):
+        pm.to_data(-5, 10)
+    with pytest.raises(ValueError, match="draw the embedding first"):
+        PixelMap.from_dict(None)
