@@ -66,8 +66,15 @@ def import_graph() -> dict[str, set[str]]:
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
             for t in targets:
                 r = resolve(t) if t.startswith("dlcore") else None
-                if r and r != m:
-                    graph[m].add(r)
+                if not r or r == m:
+                    continue
+                graph[m].add(r)
+                # importing dlcore.a.b also runs dlcore/a/__init__.py (unless m lives inside dlcore.a)
+                parts = r.split(".")
+                for k in range(2, len(parts)):
+                    pkg_k = ".".join(parts[:k])
+                    if pkg_k in mods and not (m == pkg_k or m.startswith(pkg_k + ".")):
+                        graph[m].add(pkg_k)
     return graph
 
 

@@ -9,7 +9,7 @@
 the tests and a dropdown: display name, family (white-box / black-box), paper and the options
 each takes with their defaults. Transfer attacks through a substitute live in
 :mod:`dlcore.attacks.surrogate`; accuracy-vs-ε curves in :mod:`dlcore.attacks.curves`; the
-Madry et al. paper check in :mod:`dlcore.attacks.paper`.
+Madry et al. paper check (on the zoo's models) in :mod:`dlcore.zoo.robust_check`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from dlcore.attacks.pgd import BIM, PGD, PGDL2, BIMConfig, PGDConfig, PGDL2Confi
 
 # after the attack classes (these modules build attacks through the registry below)
 from dlcore.attacks.curves import CURVE_ATTACKS, DEFAULT_EPS, AccuracyCurves, accuracy_vs_eps  # noqa: E402
-from dlcore.attacks.paper import PAPER, CheckRow, PaperCheck, madry_check  # noqa: E402
 from dlcore.attacks.surrogate import (SUBSTITUTE_ARCHS, SubstituteConfig, SubstituteResult,  # noqa: E402
                                       TransferResult, train_substitute, transfer_attack)
 
@@ -47,7 +46,6 @@ __all__ = [
     "ESTIMATORS", "finite_difference", "nes", "spsa",
     "accuracy_vs_eps", "AccuracyCurves", "CURVE_ATTACKS", "DEFAULT_EPS",
     "SubstituteConfig", "SubstituteResult", "TransferResult", "train_substitute", "transfer_attack", "SUBSTITUTE_ARCHS",
-    "madry_check", "PaperCheck", "CheckRow", "PAPER",
 ]
 
 

@@ -164,7 +164,7 @@ def adversarial_retraining(model: nn.Module, train: tuple[torch.Tensor, torch.Te
         return PGD(m, eps=cfg.eps, alpha=2.5 * cfg.eps / cfg.steps, steps=cfg.steps, seed=cfg.seed, batch_size=1024)
 
     def measure(r: int, n_train: int, t0: float) -> RetrainRound:
-        from dlcore.zoo import evaluate_accuracy
+        from dlcore.train.metrics import evaluate_accuracy
 
         clean = evaluate_accuracy(model, x_te, y_te)
         robust = robust_accuracy(model, x_te, y_te, make(model))

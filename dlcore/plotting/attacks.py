@@ -30,7 +30,7 @@ from dlcore.plotting import PALETTE, _to_hwc, new_figure
 if TYPE_CHECKING:  # pragma: no cover
     from dlcore.attacks.base import AttackResult
     from dlcore.attacks.curves import AccuracyCurves
-    from dlcore.attacks.paper import PaperCheck
+    from dlcore.zoo.robust_check import PaperCheck
     from dlcore.attacks.surrogate import SubstituteResult, TransferResult
     from dlcore.defenses.adaptive import DefenseRow
     from dlcore.defenses.training import RetrainResult

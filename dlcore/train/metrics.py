@@ -15,7 +15,7 @@ from torch import nn
 from dlcore.train.names import TaskName
 
 __all__ = ["TaskName", "layer_names", "grad_norms", "accuracy", "predict_labels", "confusion_matrix",
-           "decision_grid"]
+           "decision_grid", "evaluate_accuracy"]
 
 
 def _weight_layers(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
@@ -125,3 +125,17 @@ def decision_grid(model: nn.Module, x: torch.Tensor, task: TaskName, steps: int 
     else:
         probs = torch.softmax(out, dim=1)  # (steps², C)
     return xs, ys, probs.reshape(steps, steps, -1)
+
+
+@torch.no_grad()
+def evaluate_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2048) -> float:
+    """Top-1 accuracy ``mean(argmax f(x) == y)`` in eval mode (the model's mode is restored)."""
+    was = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    correct = 0
+    for i in range(0, len(x), batch_size):
+        out = model(x[i:i + batch_size].to(device))  # (B, C)
+        correct += int((out.argmax(1).cpu() == y[i:i + batch_size]).sum())
+    model.train(was)
+    return correct / len(x)

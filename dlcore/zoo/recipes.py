@@ -25,6 +25,7 @@ from torch import nn
 from dlcore.data import DataSplit, load_digits, load_fashion_mnist
 from dlcore.data.fashion_mnist import FASHION_MEAN, FASHION_STD
 from dlcore.models import build_model
+from dlcore.train.metrics import evaluate_accuracy
 
 __all__ = ["Recipe", "RECIPES", "TrainedModel", "RecipeKind", "KINDS", "register_kind", "register_recipe",
            "load_recipe_data", "build_from_recipe", "train_recipe", "evaluate_accuracy",
@@ -192,21 +193,6 @@ def _build_supervised(recipe: Recipe, shape: tuple[int, ...]) -> nn.Module:
     if "channels" in kwargs:
         kwargs["channels"] = tuple(kwargs["channels"])
     return build_model(recipe.arch, shape, 10, **kwargs)
-
-
-@torch.no_grad()
-def evaluate_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                      batch_size: int = 2048) -> float:
-    """Top-1 accuracy ``mean(argmax f(x) == y)`` in eval mode."""
-    was = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    correct = 0
-    for i in range(0, len(x), batch_size):
-        out = model(x[i:i + batch_size].to(device))  # (B, C)
-        correct += int((out.argmax(1).cpu() == y[i:i + batch_size]).sum())
-    model.train(was)
-    return correct / len(x)
 
 
 def train_recipe(name: str, recipe: Recipe, progress: bool = True, *,

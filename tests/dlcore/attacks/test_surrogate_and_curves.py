@@ -121,7 +121,7 @@ def test_every_figure_renders_with_legible_titles(substitute):
     curves = accuracy_vs_eps({"cnn": m}, x[:16], y[:16], [0, 0.1], steps=3)
     from dlcore.defenses import defense_report
     from dlcore.defenses.training import RetrainResult, RetrainRound
-    from dlcore.attacks.paper import CheckRow, PaperCheck
+    from dlcore.zoo.robust_check import CheckRow, PaperCheck
 
     rows = defense_report(m, x[:8], y[:8], ["jpeg", "random_noise"], eps=0.2, steps=3, eot_samples=2)
     retrain = RetrainResult([RetrainRound(0, 10, 0.9, 0.1, 1.0), RetrainRound(1, 20, 0.85, 0.4, 2.0)], m,

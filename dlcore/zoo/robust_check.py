@@ -1,4 +1,6 @@
-"""The paper check: does PGD adversarial training work here as Madry et al. 2018 report?
+"""The paper check of the attack tab: does PGD adversarial training work here as Madry et al. 2018 report?
+
+It measures the zoo's own models, so it lives in the zoo (the attack library never imports the zoo).
 
 Madry, Makelov, Schmidt, Tsipras & Vladu 2018 (https://arxiv.org/abs/1706.06083), MNIST at
 ε = 0.3: the adversarially trained network keeps 98.8 % clean accuracy, 93.2 % under PGD-40
@@ -74,7 +76,7 @@ def madry_check(n: int = 1000, steps: int = 20, alpha: float = 0.01, eps: float 
     """
     from dlcore import zoo
     from dlcore.attacks import PGD
-    from dlcore.zoo import evaluate_accuracy
+    from dlcore.train.metrics import evaluate_accuracy
     from dlcore.zoo.recipes_robust import ROBUST_TWINS, robust_classifier
 
     n = int(check_number("number of test images", n, 50, 10_000, integer=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlcore.attacks.paper import PAPER, madry_check
+from dlcore.zoo.robust_check import PAPER, madry_check
 
 
 @pytest.mark.slow
