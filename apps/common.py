@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import gradio as gr
 
-__all__ = ["guard", "on", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
+__all__ = ["guard", "on", "with_failure_policy", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
            "Number", "Slider", "Dropdown", "Radio", "Checkbox", "STOPS", "StopRegistry",
            "on_first_open", "session_key", "ErrorDemo", "iter_outputs"]
 
@@ -180,15 +180,21 @@ def on(triggers: Any, fn: Callable[..., Any], inputs: Any, outputs: Any, *, api_
     Returns:
         The dependency (chain ``.then`` / ``.success`` as usual).
     """
+    dep = gr.on(triggers, fn, inputs, outputs, api_name=api_name, **settings)
+    return with_failure_policy(dep, outputs, message=message, queue=settings.get("queue", True))
+
+
+def with_failure_policy(dep: Any, outputs: Any, *, message: Any = "auto", queue: bool = True) -> Any:
+    """Give an existing dependency (e.g. a ``.success(...)`` step of a chain) the failure policy of
+    :func:`on`: on failure, its message in ``message`` (default: the first ``gr.Markdown`` of
+    ``outputs``; None = a toast) and the other display outputs cleared. Returns ``dep``."""
     outs = [] if outputs is None else (list(outputs) if isinstance(outputs, (list, tuple)) else [outputs])
     if message == "auto":
         message = next((o for o in outs if isinstance(o, gr.Markdown)), None)
-    dep = gr.on(triggers, fn, inputs, outputs, api_name=api_name, **settings)
     shown = [o for o in outs if not isinstance(o, gr.State)]
-    queued = settings.get("queue", True)
-    dep.failure(_failure_handler(shown, message), None, shown or None, queue=queued,
+    dep.failure(_failure_handler(shown, message), None, shown or None, queue=queue,
                 show_progress="hidden", api_visibility="private",
-                **({"concurrency_limit": None} if queued else {}))
+                **({"concurrency_limit": None} if queue else {}))
     return dep
 
 

@@ -4,7 +4,7 @@ A button runs two events: (1) in the ``HUB`` group, make sure every hub model th
 on disk (:func:`dlcore.hub.iter_fetch`: a download with deadlines, its progress streamed into the
 panel's status); (2) on success only, the heavy handler in the ``HEAVY`` pool, which reads from
 disk and never touches the network. Both have :func:`apps.common.on`'s failure policy (message once
-in place, other outputs cleared). Meant to move into :mod:`apps.common` (it only uses its pieces).
+in place, other outputs cleared, through :func:`apps.common.with_failure_policy`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def chain(trigger: Any, fetch: Callable[..., Iterator[str]], fetch_inputs: Any, 
         outputs: ``fn``'s outputs; the first must be the panel's status ``gr.Markdown``.
         api_name: the heavy endpoint; fetch_api: the fetch step's endpoint (None = private).
     """
-    from apps.common import _failure_handler
+    from apps.common import with_failure_policy
 
     shown = [o for o in outputs if not isinstance(o, gr.State)]
 
@@ -70,6 +70,4 @@ def chain(trigger: Any, fetch: Callable[..., Iterator[str]], fetch_inputs: Any, 
     dep = on(trigger, fetch_step, fetch_inputs, shown, api_name=fetch_api,
              api_visibility="public" if fetch_api else "private", message=shown[0], **HUB)
     heavy = dep.success(fn, inputs, outputs, api_name=api_name, **HEAVY)
-    heavy.failure(_failure_handler(shown, shown[0]), None, shown, show_progress="hidden", api_visibility="private",
-                  concurrency_limit=None)
-    return heavy
+    return with_failure_policy(heavy, outputs, message=shown[0])
