@@ -37,15 +37,15 @@ from dlcore.generative.gan_live import GANCurves, GANFrame, GANLiveConfig, train
 from dlcore.generative.image_models import (DCGAN_NAME, DDPM_NAME, IMAGE_MODELS, IMAGE_SAMPLER, INTERPOLATIONS,
                                             GeneratedImages, Interpolation, dcgan_interpolation, dcgan_samples,
                                             ddpm_image_samples, generate_images, image_forward, interpolate_latents,
-                                            load_dcgan, load_ddpm, schedule_of, score_generator, to_model_space,
-                                            to_pixels)
+                                            load_dcgan, load_ddpm, recorded_score, sampler_sweep, schedule_of,
+                                            score_generator, StepsPoint, to_model_space, to_pixels)
 from dlcore.generative.samplers import MAX_IMAGES, MAX_POINTS, SAMPLERS, SampleResult, SamplerConfig, sample
 from dlcore.generative.schedules import (BETA_SCHEDULES, MAX_TIMESTEPS, NoiseSchedule, NoiseScheduleConfig,
                                          make_schedule, schedule_curves, schedule_from_betas)
 from dlcore.generative.scores import (Neighbours, SampleScore, classifier_score, inception_score,
                                       nearest_training_images, reference_score)
 from dlcore.generative.toy_diffusion import (ToyDiffusionConfig, ToyDiffusionFrame, ToySamples, fit_toy_diffusion,
-                                             sample_toy_diffusion, train_toy_diffusion)
+                                             sample_toy_diffusion, toy_forward, train_toy_diffusion)
 from dlcore.generative.toys import (DIFFUSION_TOYS, GAN_TOYS, TOYS, ModeCoverage, Toy, gauss_1d_density, get_toy,
                                     mode_coverage, sample_toy)
 
@@ -68,10 +68,10 @@ __all__ = [
     "q_sample", "ForwardTrajectory", "forward_trajectory", "ddpm_loss", "ddpm_objective", "DDPMStepOutput",
     "ddpm_step", "predict_x0", "DDIMStepOutput", "ddim_step", "inference_timesteps", "SamplerConfig",
     "SampleResult", "sample", "ToyDiffusionConfig", "ToyDiffusionFrame", "ToySamples", "train_toy_diffusion",
-    "fit_toy_diffusion", "sample_toy_diffusion",
+    "fit_toy_diffusion", "sample_toy_diffusion", "toy_forward",
     # image models and scores
     "load_dcgan", "load_ddpm", "schedule_of", "to_model_space", "to_pixels", "GeneratedImages", "dcgan_samples",
     "interpolate_latents", "Interpolation", "dcgan_interpolation", "ddpm_image_samples", "image_forward",
-    "generate_images", "score_generator", "SampleScore", "classifier_score", "inception_score",
+    "generate_images", "score_generator", "recorded_score", "StepsPoint", "sampler_sweep", "SampleScore", "classifier_score", "inception_score",
     "reference_score", "Neighbours", "nearest_training_images",
 ]

@@ -242,7 +242,8 @@ class GANTrainer:
         self.opt_g.step()
         self.step += 1
         dr, df = float(d_real.detach().mean()), float(d_fake.detach().mean())
-        log = GANStepLog(self.step, float(d_loss), float(g_loss), dr, df, dr - df, float(penalty))
+        log = GANStepLog(self.step, float(d_loss.detach()), float(g_loss.detach()), dr, df, dr - df,
+                         float(penalty.detach()))
         self.history.append(log)
         return log
 

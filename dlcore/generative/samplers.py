@@ -139,6 +139,8 @@ def sample(model: nn.Module, schedule: NoiseSchedule, shape: tuple[int, ...], co
     keep = as_int("kept frames", keep, 1, MAX_KEEP)
     device = next(model.parameters()).device
     g = torch.Generator(device=device).manual_seed(int(seed))
+    if x_T is not None and tuple(x_T.shape) != shape:
+        raise ValueError(f"x_T has shape {tuple(x_T.shape)}, expected {shape}")
     x = torch.randn(shape, generator=g, device=device) if x_T is None else x_T.to(device).clone()
     ts = inference_timesteps(schedule.n_timesteps, cfg.steps, cfg.spacing)  # type: ignore[arg-type]
     kept = _kept_indices(len(ts), keep)

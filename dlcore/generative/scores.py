@@ -100,13 +100,25 @@ def classifier_score(images: torch.Tensor, classifier: nn.Module | None = None,
                        pred, conf, tuple(classes or (str(i) for i in range(probs.shape[1]))))
 
 
-@functools.lru_cache(maxsize=2)
-def reference_score(n: int = 1000) -> SampleScore:
-    """The same score for ``n`` real Fashion-MNIST test images (the scale to read a sample score on)."""
+def _fashion():
+    """The Fashion-MNIST split, or a clear error where only the digits fallback exists."""
     from dlcore.data import load_fashion_mnist
 
     split = load_fashion_mnist()
-    return classifier_score(split.x_test[:as_int("n", n, 1, MAX_SCORE_IMAGES)])
+    if split.source not in ("debian", "torchvision"):
+        raise ValueError("this check needs the Fashion-MNIST images, which are not available here "
+                         f"({split.detail}); the shipped generators still sample without them")
+    return split
+
+
+@functools.lru_cache(maxsize=2)
+def reference_score(n: int = 1000) -> SampleScore:
+    """The same score for ``n`` real Fashion-MNIST test images (the scale to read a sample score on).
+
+    Raises:
+        ValueError: when Fashion-MNIST is not available here.
+    """
+    return classifier_score(_fashion().x_test[:as_int("n", n, 1, MAX_SCORE_IMAGES)])
 
 
 @dataclass
@@ -144,9 +156,7 @@ def _nearest(samples: torch.Tensor, train: torch.Tensor, k: int, chunk: int = 81
 
 @functools.lru_cache(maxsize=1)
 def _typical_distance() -> float:
-    from dlcore.data import load_fashion_mnist
-
-    split = load_fashion_mnist()
+    split = _fashion()
     d, _ = _nearest(split.x_test[:200], split.x_train, 1)
     return float(d.median())
 
@@ -156,7 +166,8 @@ def nearest_training_images(samples: torch.Tensor, k: int = 1, train: torch.Tens
     """The ``k`` nearest training images of each sample (default: the 60,000 Fashion-MNIST ones).
 
     Raises:
-        ValueError: for a wrong shape, more than 64 samples or ``k`` outside [1, 8].
+        ValueError: for a wrong shape, more than 64 samples, ``k`` outside [1, 8], or (default
+            training set) when Fashion-MNIST is not available here.
     """
     if samples.ndim != 4:
         raise ValueError(f"samples must have shape (N, C, H, W), got {tuple(samples.shape)}")
@@ -164,11 +175,12 @@ def nearest_training_images(samples: torch.Tensor, k: int = 1, train: torch.Tens
     k = as_int("k", k, 1, 8)
     typical = float("nan")
     if train is None:
-        from dlcore.data import load_fashion_mnist
-
-        split = load_fashion_mnist()
+        split = _fashion()
         train, labels = split.x_train, split.y_train
         typical = _typical_distance()
+    if tuple(samples.shape[1:]) != tuple(train.shape[1:]):
+        raise ValueError(f"samples of shape {tuple(samples.shape[1:])} cannot be compared with training images "
+                         f"of shape {tuple(train.shape[1:])}")
     d, idx = _nearest(samples, train, k)
     lab = labels[idx] if labels is not None else torch.full_like(idx, -1)
     return Neighbours(idx, d, train[idx], lab, typical)

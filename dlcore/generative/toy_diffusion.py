@@ -19,20 +19,20 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from torch import nn
 
 from dlcore.generative._checks import as_choice, as_float, as_int
-from dlcore.generative.ddpm import ddpm_objective
+from dlcore.generative.ddpm import ForwardTrajectory, ddpm_objective, forward_trajectory
 from dlcore.generative.samplers import SampleResult, SamplerConfig, sample
 from dlcore.generative.schedules import NoiseSchedule, NoiseScheduleConfig, make_schedule
 from dlcore.generative.toys import DIFFUSION_TOYS, MAX_TOY_SAMPLES, get_toy, sample_toy
 from dlcore.models.denoisers import TIME_INPUTS, MLPDenoiser, TimeInput
 
 __all__ = ["ToyDiffusionConfig", "ToyDiffusionFrame", "ToySamples", "train_toy_diffusion", "fit_toy_diffusion",
-           "sample_toy_diffusion", "MAX_TOY_STEPS"]
+           "sample_toy_diffusion", "toy_forward", "MAX_TOY_STEPS"]
 
 MAX_TOY_STEPS = 50_000
 
@@ -211,3 +211,14 @@ def sample_toy_diffusion(model: nn.Module, schedule: NoiseSchedule, n: int = 200
     res = sample(model, schedule, (n, dim), config, seed=seed, keep=keep, callback=callback, stop_event=stop_event)
     toy = get_toy(dataset)
     return ToySamples(res, res.samples.mean(0), res.samples.std(0), toy.mean, toy.std)
+
+
+def toy_forward(dataset: str = "gauss_1d", timesteps: Sequence[int] = (0, 100, 250, 500, 750, 999), n: int = 2000,
+                schedule: NoiseScheduleConfig | None = None, seed: int = 0) -> ForwardTrajectory:
+    """The forward process of a toy at each of ``timesteps`` (0-based), one shared noise draw.
+
+    Raises:
+        ValueError: unknown data set, ``n`` past its cap, a step outside ``[0, T-1]``.
+    """
+    x0 = sample_toy(as_choice("diffusion data set", dataset, DIFFUSION_TOYS), n, seed=seed)
+    return forward_trajectory(make_schedule(schedule), x0, timesteps, seed=seed + 1)
