@@ -19,10 +19,16 @@ __all__ = ["TaskName", "layer_names", "grad_norms", "accuracy", "predict_labels"
 
 
 def _weight_layers(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
-    """The (name, weight) of every layer with a ≥2-D weight (Linear, Conv, …), input first."""
+    """The (name, weight) of every layer with a ≥2-D weight (Linear, Conv, …), input first.
+
+    A layer pruned with ``torch.nn.utils.prune`` keeps its trainable tensor as ``weight_orig``
+    (``weight`` is then a plain tensor, mask applied): that parameter is the one reported.
+    """
     out = []
     for mod_name, mod in model.named_modules():
-        w = getattr(mod, "weight", None)
+        w = getattr(mod, "weight_orig", None)
+        if not isinstance(w, nn.Parameter):
+            w = getattr(mod, "weight", None)
         if isinstance(w, nn.Parameter) and w.ndim >= 2 and w.requires_grad:
             out.append((mod_name or type(mod).__name__, w))
     return out

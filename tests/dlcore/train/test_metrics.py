@@ -68,3 +68,19 @@ def test_decision_grid():
         decision_grid(model, x, "regression")
     with pytest.raises(ValueError, match="2-D inputs"):
         decision_grid(model, torch.zeros(4, 3), "binary")
+
+
+def test_pruned_layers_still_report_their_gradient_norms():
+    """torch.nn.utils.prune moves the trainable weight to weight_orig; the norms must follow it."""
+    import torch
+    from torch import nn
+    from torch.nn.utils import prune
+
+    from dlcore.train.metrics import grad_norms, layer_names
+
+    net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    prune.l1_unstructured(net[0], "weight", amount=0.5)
+    net(torch.randn(5, 4)).sum().backward()
+    assert len(layer_names(net)) == 2
+    norms = grad_norms(net)
+    assert norms.shape == (2,) and bool((norms > 0).all())
