@@ -87,7 +87,8 @@ def accuracy_vs_eps(models: Mapping[str, nn.Module], x: torch.Tensor, y: torch.T
         nested, early_stop: the two shortcuts of the module docstring. Default True.
         seed: PGD random-start seed. Default 0.
     """
-    from dlcore.attacks import FGSM, PGD
+    from dlcore.attacks.fgsm import FGSM
+    from dlcore.attacks.pgd import PGD
 
     if not isinstance(models, Mapping) or not 1 <= len(models) <= 8:
         raise ValueError(f"models must map 1 to 8 names to models, got {type(models).__name__}"

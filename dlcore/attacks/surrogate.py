@@ -210,7 +210,7 @@ def transfer_attack(target: nn.Module, substitute: nn.Module | SubstituteResult,
 
     ``options`` go to the attack (e.g. ``eps=0.1, steps=20``). Shape: ``x`` ``(N, C, H, W)``, ``y`` ``(N,)``.
     """
-    from dlcore.attacks import make_attack
+    from dlcore.attacks.registry import make_attack
 
     label_queries = 0
     if isinstance(substitute, SubstituteResult):

@@ -5,14 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Callable, Literal
+from typing import Callable
 
 import torch
 from torch import nn
 
-__all__ = ["Activation", "ACTIVATIONS", "make_activation", "Standardize", "count_parameters"]
+from dlcore.train.names import ActivationName as Activation  # the one Literal, in a torch-free leaf module
 
-Activation = Literal["relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid"]
+__all__ = ["Activation", "ACTIVATIONS", "make_activation", "Standardize", "count_parameters"]
 
 #: name -> constructor. Sigmoid/tanh saturate (gradients <= 0.25 / 1 per layer), which is
 #: the vanishing-gradient lesson of seed 000 §2.2.1; ReLU-family ones do not for x > 0.
