@@ -206,8 +206,12 @@ def sanity_curve_figure(res: Any) -> Figure:
 
 
 def activation_maximization_figure(results: Mapping[str, Any], n_snapshots: int = 6,
-                                   classes: Sequence[str] | None = None) -> Figure:
-    """For each run (e.g. without / with prior): X* at a few steps, then the activation over steps."""
+                                   classes: Sequence[str] | None = None, stretch: bool = False) -> Figure:
+    """For each run (e.g. without / with prior): X* at a few steps, then the activation over steps.
+
+    ``stretch``: show each picture from its own darkest to brightest pixel (the prior keeps X* dim)
+    instead of on the fixed [0, 1] scale.
+    """
     rows = list(results.items())
     fig, axes = new_figure(len(rows), n_snapshots + 1, figsize=(1.7 * n_snapshots + 4.2, 2.0 * len(rows) + 0.6),
                            squeeze=False)
@@ -217,7 +221,9 @@ def activation_maximization_figure(results: Mapping[str, Any], n_snapshots: int 
             ax = axes[i, j]
             ax.axis("off")
             if j < len(picks):
-                ax.imshow(_gray(r.images[picks[j]]), cmap="gray", vmin=0, vmax=1)
+                g = _gray(r.images[picks[j]])
+                lo, hi = (float(g.min()), float(g.max())) if stretch and g.max() > g.min() else (0.0, 1.0)
+                ax.imshow(g, cmap="gray", vmin=lo, vmax=hi)
                 ax.set_title(f"step {r.recorded[picks[j]]}", fontsize=_T)
         axes[i, 0].text(-0.1, 0.5, label, transform=axes[i, 0].transAxes, ha="right", va="center", fontsize=_T)
         ax = axes[i, -1]
@@ -262,7 +268,7 @@ def embedding_figure(emb: Any, highlight: int | None = None, color_by: str = "la
                       f"said {_label(int(emb.predicted[highlight]), emb.classes)}", fontsize=_T)
     extra = (f", explained variance {emb.explained_variance[0]:.0%} + {emb.explained_variance[1]:.0%}"
              if emb.explained_variance else "")
-    ax.set_title(f"{emb.method.upper()} of the {emb.layer} features ({emb.feature_dim}-D, {len(xy)} test images{extra})",
+    ax.set_title(f"{emb.method.upper()} of the {emb.layer} features\n({emb.feature_dim}-D, {len(xy)} test images{extra})",
                  fontsize=10)
     ax.legend(fontsize=8, markerscale=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(False)
