@@ -10,33 +10,46 @@ the tests and a dropdown: display name, family (white-box / black-box), paper an
 each takes with their defaults. Transfer attacks through a substitute live in
 :mod:`dlcore.attacks.surrogate`; accuracy-vs-ε curves in :mod:`dlcore.attacks.curves`; the
 Madry et al. paper check (on the zoo's models) in :mod:`dlcore.zoo.robust_check`.
+
+The names below are loaded on first access (PEP 562), so ``import dlcore.attacks.names`` (the
+torch-free names the UI's dropdowns read) does not import torch.
 """
 
 from __future__ import annotations
 
-from dlcore.attacks.base import (MAX_SAMPLES, MAX_STEPS, NORMS, Attack, AttackConfig, AttackResult, Callback, Norm,
-                                 StepOut, check_choice, check_inputs, check_number, frozen, lp_norms, model_device,
-                                 project)
-from dlcore.attacks.blackbox import (MAX_QUERIES, BlackBoxConfig, FiniteDifferenceAttack, FiniteDifferenceConfig,
-                                     GradientEstimationAttack, NESAttack, NESConfig, SPSAAttack, SPSAConfig)
-from dlcore.attacks.estimators import ESTIMATORS, finite_difference, nes, spsa
-from dlcore.attacks.fgsm import FGSM, FGSMConfig
-from dlcore.attacks.notes import UPDATES, NotesAttack, NotesConfig
-from dlcore.attacks.pgd import BIM, PGD, PGDL2, BIMConfig, PGDConfig, PGDL2Config, kurakin_steps
-from dlcore.attacks.registry import (ATTACKS, AttackSpec, attack_names, attack_prediction, make_attack,
-                                     robust_accuracy)
-from dlcore.attacks.curves import CURVE_ATTACKS, DEFAULT_EPS, AccuracyCurves, accuracy_vs_eps
-from dlcore.attacks.surrogate import (SUBSTITUTE_ARCHS, SubstituteConfig, SubstituteResult, TransferResult,
-                                      train_substitute, transfer_attack)
+import importlib
+from typing import Any
 
-__all__ = [
-    "ATTACKS", "AttackSpec", "make_attack", "robust_accuracy", "attack_names", "attack_prediction",
-    "Attack", "AttackConfig", "AttackResult", "StepOut", "Callback", "Norm", "NORMS", "MAX_SAMPLES", "MAX_STEPS",
-    "MAX_QUERIES", "check_number", "check_choice", "check_inputs", "frozen", "lp_norms", "model_device", "project",
-    "FGSM", "FGSMConfig", "BIM", "BIMConfig", "PGD", "PGDConfig", "PGDL2", "PGDL2Config", "kurakin_steps",
-    "NotesAttack", "NotesConfig", "UPDATES", "GradientEstimationAttack", "BlackBoxConfig",
-    "FiniteDifferenceAttack", "FiniteDifferenceConfig", "NESAttack", "NESConfig", "SPSAAttack", "SPSAConfig",
-    "ESTIMATORS", "finite_difference", "nes", "spsa",
-    "accuracy_vs_eps", "AccuracyCurves", "CURVE_ATTACKS", "DEFAULT_EPS",
-    "SubstituteConfig", "SubstituteResult", "TransferResult", "train_substitute", "transfer_attack", "SUBSTITUTE_ARCHS",
-]
+#: public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    **{n: "base" for n in ("MAX_SAMPLES", "MAX_STEPS", "Attack", "AttackConfig", "AttackResult", "Callback", "Norm",
+                           "StepOut", "check_choice", "check_inputs", "check_number", "frozen", "lp_norms",
+                           "model_device", "project")},
+    **{n: "names" for n in ("NORMS", "UPDATES", "CURVE_ATTACKS", "DEFAULT_EPS", "ATTACK_NAMES", "ATTACK_DISPLAY",
+                            "ATTACK_FAMILY", "WHITE_BOX", "BLACK_BOX", "LAB_DEFAULTS")},
+    **{n: "blackbox" for n in ("MAX_QUERIES", "BlackBoxConfig", "FiniteDifferenceAttack", "FiniteDifferenceConfig",
+                               "GradientEstimationAttack", "NESAttack", "NESConfig", "SPSAAttack", "SPSAConfig")},
+    **{n: "estimators" for n in ("ESTIMATORS", "finite_difference", "nes", "spsa")},
+    **{n: "fgsm" for n in ("FGSM", "FGSMConfig")},
+    **{n: "notes" for n in ("NotesAttack", "NotesConfig")},
+    **{n: "pgd" for n in ("BIM", "PGD", "PGDL2", "BIMConfig", "PGDConfig", "PGDL2Config", "kurakin_steps")},
+    **{n: "registry" for n in ("ATTACKS", "AttackSpec", "attack_names", "attack_prediction", "make_attack",
+                               "robust_accuracy")},
+    **{n: "curves" for n in ("AccuracyCurves", "accuracy_vs_eps")},
+    **{n: "surrogate" for n in ("SUBSTITUTE_ARCHS", "SubstituteConfig", "SubstituteResult", "TransferResult",
+                                "train_substitute", "transfer_attack")},
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"dlcore.attacks.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dlcore.attacks' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

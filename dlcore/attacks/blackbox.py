@@ -32,6 +32,7 @@ import torch
 
 from dlcore.attacks.base import MAX_STEPS, Attack, AttackConfig, StepOut, check_choice, check_number, project
 from dlcore.attacks.estimators import finite_difference, nes, spsa
+from dlcore.attacks.names import ATTACK_DISPLAY
 
 __all__ = ["BlackBoxConfig", "FiniteDifferenceConfig", "NESConfig", "SPSAConfig", "GradientEstimationAttack",
            "FiniteDifferenceAttack", "NESAttack", "SPSAAttack", "MAX_QUERIES"]
@@ -162,7 +163,7 @@ class FiniteDifferenceAttack(GradientEstimationAttack):
     """The notes' coordinate-wise finite differences (``D + 1`` queries per estimate)."""
 
     name: ClassVar[str] = "finite_difference"
-    display_name: ClassVar[str] = "Finite differences (notes §9.1.1, black-box)"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["finite_difference"]
     paper: ClassVar[str] = "seed 000 §9.1.1"
     config_cls: ClassVar[type[AttackConfig]] = FiniteDifferenceConfig
 
@@ -180,7 +181,7 @@ class NESAttack(GradientEstimationAttack):
     """NES gradient estimate (Ilyas et al. 2018) in a PGD loop."""
 
     name: ClassVar[str] = "nes"
-    display_name: ClassVar[str] = "NES (Ilyas et al. 2018, black-box)"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["nes"]
     paper: ClassVar[str] = "https://arxiv.org/abs/1804.08598"
     config_cls: ClassVar[type[AttackConfig]] = NESConfig
 
@@ -195,7 +196,7 @@ class SPSAAttack(GradientEstimationAttack):
     """SPSA gradient estimate (Uesato et al. 2018) in a PGD loop."""
 
     name: ClassVar[str] = "spsa"
-    display_name: ClassVar[str] = "SPSA (Uesato et al. 2018, black-box)"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["spsa"]
     paper: ClassVar[str] = "https://arxiv.org/abs/1802.05666"
     config_cls: ClassVar[type[AttackConfig]] = SPSAConfig
 

@@ -12,11 +12,12 @@ from typing import Any, Callable, Iterator, Literal
 import torch
 from torch import nn
 
+from dlcore.attacks.names import NORMS
+
 __all__ = ["Norm", "NORMS", "MAX_SAMPLES", "MAX_STEPS", "Callback", "check_number", "check_choice", "check_inputs",
            "lp_norms", "project", "model_device", "frozen"]
 
 Norm = Literal["Linf", "L2"]
-NORMS: tuple[str, ...] = ("Linf", "L2")
 #: Most images one call may attack (a UI request can never hang the server).
 MAX_SAMPLES = 10_000
 #: Most steps of one attack.

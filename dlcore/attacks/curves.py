@@ -30,13 +30,10 @@ import torch
 from torch import nn
 
 from dlcore.attacks.base import Callback, check_choice, check_inputs, check_number, frozen, model_device
+from dlcore.attacks.names import CURVE_ATTACKS, DEFAULT_EPS
 
 __all__ = ["CURVE_ATTACKS", "AccuracyCurves", "accuracy_vs_eps", "DEFAULT_EPS"]
 
-#: attacks a curve can use.
-CURVE_ATTACKS: tuple[str, ...] = ("fgsm", "pgd")
-#: the 8 budgets of the issue's figure (0 = clean).
-DEFAULT_EPS: tuple[float, ...] = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2)
 
 
 @dataclass

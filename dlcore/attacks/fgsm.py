@@ -19,6 +19,7 @@ from typing import ClassVar
 import torch
 
 from dlcore.attacks.base import Attack, AttackConfig, StepOut
+from dlcore.attacks.names import ATTACK_DISPLAY
 
 __all__ = ["FGSM", "FGSMConfig"]
 
@@ -44,7 +45,7 @@ class FGSM(Attack):
     """
 
     name: ClassVar[str] = "fgsm"
-    display_name: ClassVar[str] = "FGSM (one step, L∞)"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["fgsm"]
     paper: ClassVar[str] = "https://arxiv.org/abs/1412.6572"
     config_cls: ClassVar[type[AttackConfig]] = FGSMConfig
 

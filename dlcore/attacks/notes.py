@@ -43,10 +43,10 @@ import torch
 import torch.nn.functional as F
 
 from dlcore.attacks.base import MAX_STEPS, Attack, AttackConfig, StepOut, check_choice, check_number, project
+from dlcore.attacks.names import ATTACK_DISPLAY, UPDATES
 
 __all__ = ["NotesAttack", "NotesConfig", "UPDATES"]
 
-UPDATES: tuple[str, ...] = ("gradient", "sign")
 
 
 @dataclass
@@ -84,7 +84,7 @@ class NotesAttack(Attack):
     """
 
     name: ClassVar[str] = "notes"
-    display_name: ClassVar[str] = "Notes §9.1.1: L(x) = −e(y, ŷ) + e(y, y_target), update then clip"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["notes"]
     paper: ClassVar[str] = "seed 000 §9.1.1"
     config_cls: ClassVar[type[AttackConfig]] = NotesConfig
 

@@ -24,6 +24,7 @@ from typing import ClassVar, Literal
 import torch
 
 from dlcore.attacks.base import MAX_STEPS, NORMS, Attack, AttackConfig, StepOut, check_choice, check_number, project
+from dlcore.attacks.names import ATTACK_DISPLAY
 
 __all__ = ["PGD", "PGDConfig", "PGDL2", "PGDL2Config", "BIM", "BIMConfig", "kurakin_steps"]
 
@@ -87,7 +88,7 @@ class PGD(Attack):
     """
 
     name: ClassVar[str] = "pgd"
-    display_name: ClassVar[str] = "PGD (L∞, random start)"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["pgd"]
     paper: ClassVar[str] = "https://arxiv.org/abs/1706.06083"
     config_cls: ClassVar[type[AttackConfig]] = PGDConfig
 
@@ -121,7 +122,7 @@ class PGDL2(PGD):
     """PGD in the L2 norm (see :class:`PGDL2Config` for the defaults)."""
 
     name: ClassVar[str] = "pgd_l2"
-    display_name: ClassVar[str] = "PGD (L2, random start)"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["pgd_l2"]
     config_cls: ClassVar[type[AttackConfig]] = PGDL2Config
 
 
@@ -152,7 +153,7 @@ class BIM(Attack):
     """
 
     name: ClassVar[str] = "bim"
-    display_name: ClassVar[str] = "BIM / I-FGSM (iterative, L∞)"
+    display_name: ClassVar[str] = ATTACK_DISPLAY["bim"]
     paper: ClassVar[str] = "https://arxiv.org/abs/1607.02533"
     config_cls: ClassVar[type[AttackConfig]] = BIMConfig
 

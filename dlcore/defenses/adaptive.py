@@ -31,15 +31,13 @@ import torch
 from torch import nn
 
 from dlcore.attacks.base import Attack, Callback, check_choice, check_inputs, check_number, frozen, model_device
+from dlcore.attacks.names import ADAPTIVE_MODES
 from dlcore.defenses.passive import Defended
 
 __all__ = ["BPDA", "EOT", "ADAPTIVE_MODES", "AdaptiveMode", "adaptive_model", "adaptive_attack", "DefenseRow",
            "defense_report"]
 
 AdaptiveMode = Literal["none", "auto", "bpda", "eot", "bpda+eot"]
-#: Options for a dropdown: none = plain attack on the defended model; auto = BPDA for a
-#: non-differentiable shield, EOT for a random one (both when both).
-ADAPTIVE_MODES: tuple[str, ...] = ("none", "auto", "bpda", "eot", "bpda+eot")
 
 
 class BPDA(nn.Module):

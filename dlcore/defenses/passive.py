@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlcore.attacks.base import check_inputs, check_number, frozen, model_device
+from dlcore.attacks.names import DEFENSE_DISPLAY
 
 __all__ = ["GaussianBlur", "MedianBlur", "JPEG", "BitDepth", "RandomResizePad", "RandomNoise", "Defended",
            "DefenseSpec", "DEFENSES", "make_defense", "defend", "DefenseCost", "defense_cost"]
@@ -200,15 +201,17 @@ class DefenseSpec:
         return bool(getattr(self.cls, "random", False))
 
 
-#: name -> spec, read by the code, the tests and a dropdown.
+#: name -> spec, read by the code and the tests (the names and display names are
+#: :data:`dlcore.attacks.names.DEFENSE_DISPLAY`, read by the UI without torch).
 DEFENSES: dict[str, DefenseSpec] = {
-    "gaussian_blur": DefenseSpec("Gaussian blur", GaussianBlur, {"sigma": 1.0, "kernel_size": 5}),
-    "median_blur": DefenseSpec("Median blur", MedianBlur, {"kernel_size": 2}, "https://arxiv.org/abs/1704.01155"),
-    "jpeg": DefenseSpec("JPEG compression", JPEG, {"quality": 75}, "https://arxiv.org/abs/1711.00117"),
-    "bit_depth": DefenseSpec("Bit-depth reduction", BitDepth, {"bits": 1}, "https://arxiv.org/abs/1704.01155"),
-    "random_resize": DefenseSpec("Random resize and pad", RandomResizePad, {"min_scale": 0.9},
+    "gaussian_blur": DefenseSpec(DEFENSE_DISPLAY["gaussian_blur"], GaussianBlur, {"sigma": 1.0, "kernel_size": 5}),
+    "median_blur": DefenseSpec(DEFENSE_DISPLAY["median_blur"], MedianBlur, {"kernel_size": 2},
+                               "https://arxiv.org/abs/1704.01155"),
+    "jpeg": DefenseSpec(DEFENSE_DISPLAY["jpeg"], JPEG, {"quality": 75}, "https://arxiv.org/abs/1711.00117"),
+    "bit_depth": DefenseSpec(DEFENSE_DISPLAY["bit_depth"], BitDepth, {"bits": 1}, "https://arxiv.org/abs/1704.01155"),
+    "random_resize": DefenseSpec(DEFENSE_DISPLAY["random_resize"], RandomResizePad, {"min_scale": 0.9},
                                  "https://arxiv.org/abs/1711.01991"),
-    "random_noise": DefenseSpec("Random Gaussian noise", RandomNoise, {"sigma": 0.1}),
+    "random_noise": DefenseSpec(DEFENSE_DISPLAY["random_noise"], RandomNoise, {"sigma": 0.1}),
 }
 
 
