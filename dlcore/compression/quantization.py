@@ -30,6 +30,11 @@ built with ``set_inductor_config=False`` so ``quantize_`` does not flip process-
 ``coordinate_descent_check_all_directions``, ``force_fuse_int_mm_with_mul``, ``fx_graph_cache``,
 ``triton.unique_kernel_names``; the tests check they stay as they were). ``torch.ao``'s deprecation warnings
 are silenced inside these calls only; the path is labelled ``deprecated`` instead.
+
+**Threads.** ``torch.fx`` tracing (inside ``prepare_fx``) replaces ``torch.nn.Module.__call__`` and
+``__getattr__`` *process-wide* while it runs, so a model run by another thread meanwhile (another
+user of the app) fails with "module is not installed as a submodule". :func:`fx_patches_in_this_thread`
+makes those two patches act only in the tracing thread, one trace at a time.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import contextlib
 import copy
 import functools
 import logging
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any, Iterator, Literal
@@ -49,7 +55,7 @@ from dlcore.compression._validate import check_choice, check_int
 from dlcore.compression.packing import PackedLayer, replace_layers
 
 __all__ = ["QuantPath", "QUANT_PATHS", "QuantPathInfo", "QuantConfig", "QuantUnavailable", "quantize",
-           "import_torchao", "path_available", "int4_codes", "silence_ao_deprecation"]
+           "import_torchao", "path_available", "int4_codes", "silence_ao_deprecation", "fx_patches_in_this_thread"]
 
 QuantPath = Literal["ao_dynamic_int8", "ao_static_int8", "torchao_int8_weight_only", "torchao_int8_dynamic",
                     "torchao_int4_weight_only", "torchao_intx_int4", "fake_int4"]
@@ -145,16 +151,47 @@ def _ao_dynamic(model: nn.Module) -> nn.Module:
     return quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
 
 
+_FX_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def fx_patches_in_this_thread() -> Iterator[None]:
+    """Inside this block (one thread at a time), the class-method patches ``torch.fx`` makes while
+    tracing (``nn.Module.__call__``, ``nn.Module.__getattr__``) apply only in the thread that made
+    them; every other thread keeps calling the originals, so its models run normally."""
+    from torch.fx import _symbolic_trace as st
+
+    with _FX_LOCK:
+        orig = st._Patcher.patch_method
+
+        def patch_method(self: Any, cls: type, name: str, new_fn: Any, deduplicate: bool = True) -> None:
+            owner, before = threading.get_ident(), getattr(cls, name)
+
+            @functools.wraps(new_fn)
+            def gated(*args: Any, **kwargs: Any) -> Any:
+                return (new_fn if threading.get_ident() == owner else before)(*args, **kwargs)
+
+            return orig(self, cls, name, gated, deduplicate)
+
+        st._Patcher.patch_method = patch_method
+        try:
+            yield
+        finally:
+            st._Patcher.patch_method = orig
+
+
 def _ao_static(model: nn.Module, calib: torch.Tensor, cfg: QuantConfig) -> nn.Module:
     from torch.ao.quantization import get_default_qconfig_mapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
     model.eval()
-    prepared = prepare_fx(model, get_default_qconfig_mapping(cfg.backend), example_inputs=(calib[:1],))
+    with fx_patches_in_this_thread():  # tracing must not break models running in other threads
+        prepared = prepare_fx(model, get_default_qconfig_mapping(cfg.backend), example_inputs=(calib[:1],))
     with torch.inference_mode():  # calibration: observers record activation ranges
         for i in range(cfg.calibration_batches):
             prepared(calib[i * 256:(i + 1) * 256])
-    return convert_fx(prepared)
+    with fx_patches_in_this_thread():
+        return convert_fx(prepared)
 
 
 def _torchao(model: nn.Module, path: str) -> nn.Module:
