@@ -18,7 +18,8 @@ early exit         :mod:`~dlcore.compression.early_exit`                    Teer
                                                                             Huang 2018
 =================  =======================================================  ==========================
 
-Registries: :data:`METHODS` (family → method names, the dropdowns), :data:`VARIANTS` (the
+Each UI panel has one call that runs a method on the zoo base and measures before/after
+(:mod:`~dlcore.compression.panels`). Registries: :data:`METHODS` (family → method names, the dropdowns), :data:`VARIANTS` (the
 rows of :func:`compression_table`). Heavy runs (:mod:`~dlcore.compression.experiments`) are
 cached in process; sizes are measured by serialising, latencies are medians of thread CPU time
 at fixed torch threads (:mod:`~dlcore.compression.measure`). Nothing heavy happens at import:
@@ -31,14 +32,15 @@ torchao and Torch-Pruning are imported on first use.
 """
 
 from dlcore.compression.binary import SCALINGS, BinaryConfig, BinaryResult, binarize, binarize_weight
-from dlcore.compression.checks import INT8_PATHS, PaperCheck, check_distillation, check_int8, check_pruning, paper_checks
-from dlcore.compression.distillation import (STUDENTS, DistillConfig, DistillResult, build_student, distill,
-                                             distillation_loss, teacher_logits)
+from dlcore.compression.checks import (CHECK_NAMES, CLAIMS, INT8_PATHS, PaperCheck, cached_checks, check_distillation,
+                                      check_int8, check_pruning, paper_checks)
+from dlcore.compression.distillation import (STUDENTS, DistillConfig, DistillResult, SoftLabels, build_student, distill,
+                                             distillation_loss, soft_labels, teacher_logits)
 from dlcore.compression.early_exit import (EXIT_CRITERIA, EarlyExitModel, ExitPoint, MultiExitCNN, all_exit_logits,
                                            exit_macs, exit_sweep, joint_loss, joint_objective)
 from dlcore.compression.experiments import (RESULTS, EarlyExitResult, LowRankResult, clear_results, load_base_name,
-                                            run_distillation, run_early_exit, run_iterative, run_lottery, run_low_rank,
-                                            run_one_shot)
+                                            peek_result, run_distillation, run_early_exit, run_iterative, run_lottery,
+                                            run_low_rank, run_one_shot)
 from dlcore.compression.iterative import (SCHEDULES, IterativeConfig, IterativeResult, RoundLog, fine_tune,
                                           iterative_prune, one_shot_curve, sparsity_schedule)
 from dlcore.compression.lottery import TICKET_INITS, LotteryConfig, LotteryResult, lottery_ticket, original_init
@@ -47,6 +49,9 @@ from dlcore.compression.lowrank import (LowRankPoint, SeparableRow, linear_layer
 from dlcore.compression.measure import (BaseModel, Latency, ModelSize, accuracy, load_base, measure_latency,
                                         model_size, serialized_bytes, sparse_state_dict)
 from dlcore.compression.packing import PackedLayer, pack_bits, unpack_bits
+from dlcore.compression.panels import (BinaryOutcome, PruneOutcome, QuantComparison, QuantRow, ShareOutcome,
+                                       StructuredOutcome, binary_outcome, compare_quant_paths, prune_once, share_outcome,
+                                       structured_outcome)
 from dlcore.compression.pruning import (CRITERIA, SCOPES, LayerSparsity, PruneConfig, PruneReport, copy_pruned,
                                         finalize, importance_scores, is_pruned, prunable_layers, prune_unstructured,
                                         pruned_state_dict, sparsity_report)
@@ -64,7 +69,7 @@ __all__ = [
     # registries
     "METHODS", "VARIANTS", "DEFAULT_VARIANTS", "VariantSpec", "CRITERIA", "SCOPES", "SCHEDULES",
     "STRUCTURED_IMPORTANCES", "QUANT_PATHS", "KMEANS_INITS", "SCALINGS", "STUDENTS", "TICKET_INITS",
-    "EXIT_CRITERIA", "SPARSE_RUNS", "INT8_PATHS",
+    "EXIT_CRITERIA", "SPARSE_RUNS", "INT8_PATHS", "CLAIMS", "CHECK_NAMES",
     # measurement
     "BaseModel", "load_base", "load_base_name", "accuracy", "ModelSize", "model_size", "serialized_bytes",
     "sparse_state_dict", "Latency", "measure_latency",
@@ -80,6 +85,7 @@ __all__ = [
     "binarize", "binarize_weight",
     # distillation, low rank, early exit
     "DistillConfig", "DistillResult", "distillation_loss", "build_student", "teacher_logits", "distill",
+    "SoftLabels", "soft_labels",
     "svd_factorize", "singular_values", "low_rank_model", "LowRankPoint", "rank_sweep", "linear_layers",
     "SeparableRow", "separable_savings", "MultiExitCNN", "joint_loss", "joint_objective", "exit_macs", "ExitPoint",
     "exit_sweep", "EarlyExitModel", "all_exit_logits",
@@ -87,5 +93,8 @@ __all__ = [
     "RESULTS", "run_iterative", "run_one_shot", "run_lottery", "run_distillation", "run_early_exit",
     "EarlyExitResult", "run_low_rank", "LowRankResult", "clear_results", "TableConfig", "TableRow",
     "CompressionTable", "compression_table", "cached_table", "write_csv", "PaperCheck", "check_pruning", "check_int8",
-    "check_distillation", "paper_checks",
+    "check_distillation", "paper_checks", "cached_checks", "peek_result",
+    # one call per UI panel (measured before/after)
+    "PruneOutcome", "prune_once", "StructuredOutcome", "structured_outcome", "QuantRow", "QuantComparison",
+    "compare_quant_paths", "ShareOutcome", "share_outcome", "BinaryOutcome", "binary_outcome",
 ]

@@ -34,7 +34,7 @@ from dlcore.data import DataSplit
 from dlcore.lazy import LazyCache
 
 __all__ = ["StudentName", "STUDENTS", "DistillConfig", "DistillResult", "distillation_loss", "build_student",
-           "teacher_logits", "distill", "TEACHER_LOGITS"]
+           "teacher_logits", "distill", "TEACHER_LOGITS", "SoftLabels", "soft_labels"]
 
 StudentName = Literal["mlp_128", "mlp_32", "cnn_tiny"]
 #: student name -> (description, builder(example_shape, n_classes, mean, std))
@@ -144,6 +144,45 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     log_p_t = F.log_softmax(teacher_logits / t, dim=1)  # (N, C) teacher, softened
     kl = F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True)  # Σ p_t (log p_t − log p_s) / N
     return alpha * t * t * kl + (1.0 - alpha) * F.cross_entropy(student_logits, target)
+
+
+@dataclass(frozen=True)
+class SoftLabels:
+    """A teacher's soft labels for one input: ``p^T = softmax(z / T)`` at each temperature ``T``.
+
+    Attributes:
+        logits: ``(C,)`` the teacher's logits ``z``.
+        temperatures: the ``T`` values, in the order of ``probs``.
+        probs: ``(len(temperatures), C)``.
+        entropy: ``H(p^T)`` in nats per temperature (``log C`` = uniform): higher ``T``, softer labels.
+    """
+
+    logits: torch.Tensor
+    temperatures: tuple[float, ...]
+    probs: torch.Tensor
+    entropy: tuple[float, ...]
+
+
+@torch.no_grad()
+def soft_labels(teacher: nn.Module, x: torch.Tensor, temperatures: tuple[float, ...] = (1.0, 4.0)) -> SoftLabels:
+    """The teacher's class probabilities for one input at each temperature (Hinton et al. 2015 §2).
+
+    Shape: ``x`` ``(1, C, H, W)`` or ``(C, H, W)``.
+
+    Raises:
+        ValueError: more than one input, or a temperature outside ``(0, 100]`` (at most 8).
+    """
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or len(x) != 1:
+        raise ValueError(f"soft_labels takes one image (1, C, H, W), got shape {tuple(x.shape)}")
+    if not isinstance(temperatures, (list, tuple)) or not 1 <= len(temperatures) <= 8:
+        raise ValueError(f"temperatures {temperatures!r} must be a list of 1 to 8 numbers")
+    ts = tuple(check_float("temperature", t, 0.0, 100.0, lo_open=True) for t in temperatures)
+    z = teacher_logits(teacher, x)[0]  # (C,)
+    p = torch.stack([F.softmax(z / t, dim=0) for t in ts])  # (T, C)
+    ent = -(p * p.clamp_min(1e-12).log()).sum(1)  # (T,)
+    return SoftLabels(z, ts, p, tuple(float(e) for e in ent))
 
 
 def build_student(name: StudentName, example_shape: tuple[int, ...], n_classes: int = 10, mean: float = 0.0,

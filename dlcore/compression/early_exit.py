@@ -123,7 +123,7 @@ def exit_macs(model: MultiExitCNN, example_shape: tuple[int, ...]) -> list[int]:
 
 
 @torch.no_grad()
-def all_exit_logits(model: MultiExitCNN, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+def all_exit_logits(model: MultiExitCNN, x: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
     """Every head's logits on ``x``: shape ``(n_exits, N, n_classes)``."""
     model.eval()
     parts = [torch.stack(model.exits(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]

@@ -26,10 +26,10 @@ from dlcore.compression.measure import BaseModel, load_base
 from dlcore.lazy import LazyCache
 
 __all__ = ["RESULTS", "run_iterative", "run_one_shot", "run_lottery", "run_distillation", "EarlyExitResult",
-           "run_early_exit", "LowRankResult", "run_low_rank", "clear_results"]
+           "run_early_exit", "LowRankResult", "run_low_rank", "clear_results", "peek_result"]
 
 #: Finished heavy results: (what, data name, config...) -> result.
-RESULTS: LazyCache[tuple, Any] = LazyCache("compression results", max_extra=16)
+RESULTS: LazyCache[tuple, Any] = LazyCache("compression results", max_extra=64)  # small results (≤ a few MB each)
 
 
 def _key(*parts: Any) -> tuple:
@@ -48,6 +48,22 @@ def _cached(key: tuple, run: Callable[[], Any], cache: bool) -> Any:
 def clear_results() -> None:
     """Forget every cached result."""
     RESULTS.clear()
+
+
+def peek_result(what: Literal["iterative", "lottery", "distill"], config: Any = None,
+                kind: Literal["mlp", "cnn"] = "mlp") -> Any | None:
+    """The finished result of an earlier :func:`run_iterative` / :func:`run_lottery` /
+    :func:`run_distillation` with ``config`` (None = the default config), or None. Never runs
+    anything (only the data set is looked up, to name the cached entry)."""
+    if what == "iterative":
+        key = _key("iterative", load_base_name(kind), config or IterativeConfig())
+    elif what == "lottery":
+        key = _key("lottery", load_base_name("mlp"), config or LotteryConfig())
+    elif what == "distill":
+        key = _key("distill", load_base_name("cnn"), config or DistillConfig())
+    else:
+        raise ValueError(f"what {what!r} is not 'iterative', 'lottery' or 'distill'")
+    return RESULTS.peek(key)
 
 
 def run_iterative(kind: Literal["mlp", "cnn"] = "mlp", config: IterativeConfig | None = None,

@@ -67,8 +67,12 @@ def load_base(kind: Literal["mlp", "cnn"] = "mlp") -> BaseModel:
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> float:
-    """Top-1 accuracy ``mean(argmax f(x) == y)`` in eval mode (works for quantized modules)."""
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 128) -> float:
+    """Top-1 accuracy ``mean(argmax f(x) == y)`` in eval mode (works for quantized modules).
+
+    Batches of 128 (default): several times faster on this CPU than 1024 (the activations stay in
+    cache). Dynamic int8 quantizes activations per batch, so its accuracy may move by ±0.01 point.
+    """
     if len(x) == 0:
         raise ValueError("accuracy needs at least one example")
     was = model.training

@@ -12,7 +12,9 @@ and returns a ``Figure`` (object-oriented matplotlib, house style):
 * :func:`distillation_curves` — the student alone vs distilled;
 * :func:`low_rank_figure` — singular value spectrum, and accuracy / weights vs K;
 * :func:`early_exit_curve` — accuracy vs average compute as the exit threshold moves;
-* :func:`paper_check_bars` — each paper check, pass/fail with its numbers.
+* :func:`paper_check_bars` — each paper check, pass/fail with its numbers;
+* :func:`soft_labels_figure` — a teacher's class probabilities at temperature 1 and T;
+* :func:`codebook_histogram` — a layer's weights and the k-means codebook that replaces them.
 
 The table itself (:class:`~dlcore.compression.table.CompressionTable`) is figure-free: a UI
 shows ``table.records()`` under ``table.columns`` in a Dataframe.
@@ -29,8 +31,10 @@ from matplotlib.ticker import PercentFormatter
 from dlcore.plotting import PALETTE, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
     from dlcore.compression.checks import PaperCheck
-    from dlcore.compression.distillation import DistillResult
+    from dlcore.compression.distillation import DistillResult, SoftLabels
     from dlcore.compression.experiments import EarlyExitResult, LowRankResult
     from dlcore.compression.iterative import IterativeResult
     from dlcore.compression.lottery import LotteryResult
@@ -39,7 +43,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from dlcore.compression.table import CompressionTable
 
 __all__ = ["sparsity_bars", "accuracy_vs_sparsity", "latency_bars", "size_accuracy_scatter", "lottery_curves",
-           "distillation_curves", "low_rank_figure", "early_exit_curve", "paper_check_bars"]
+           "distillation_curves", "low_rank_figure", "early_exit_curve", "paper_check_bars", "soft_labels_figure",
+           "codebook_histogram"]
 
 _GREEN, _RED, _GREY = "#16a34a", "#dc2626", "#9ca3af"
 
@@ -63,9 +68,22 @@ def sparsity_bars(layers: Sequence["LayerSparsity"], title: str = "Zeros per lay
     return fig
 
 
-def accuracy_vs_sparsity(result: "IterativeResult", one_shot: Sequence[tuple[float, float]] | None = None) -> Figure:
-    """Accuracy after each round's pruning and after its fine-tuning; one-shot without fine-tuning."""
+def accuracy_vs_sparsity(result: "IterativeResult | None",
+                         one_shot: Sequence[tuple[float, float]] | None = None) -> Figure:
+    """Accuracy after each round's pruning and after its fine-tuning; one-shot without fine-tuning.
+    With ``result=None`` only the one-shot curve (before any loop has run)."""
     fig, ax = new_figure(figsize=(6.2, 3.8))
+    if result is None:
+        if not one_shot:
+            raise ValueError("accuracy_vs_sparsity needs a result or a one-shot curve")
+        xs, ys = zip(*sorted(one_shot))
+        ax.plot(xs, ys, "s:", color=PALETTE[1], label="one-shot, no fine-tuning")
+        ax.axhline(ys[0] - 0.01, color=_GREY, lw=1, ls="--", label="dense − 1 point")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(xlabel="weights pruned", ylabel="test accuracy", title="One-shot pruning, no fine-tuning")
+        ax.legend(fontsize=8, loc="lower left")
+        return fig
     s = [0.0] + [r.sparsity for r in result.rounds]
     ax.plot(s, [result.base_accuracy] + [r.acc_finetuned for r in result.rounds], "o-", color=PALETTE[0],
             label="pruned + fine-tuned (iterative)")
@@ -235,4 +253,47 @@ def paper_check_bars(checks: Sequence["PaperCheck"]) -> Figure:
     ax.set_xticks([])
     ax.set_xlim(0, 1)
     ax.set_title("Paper checks, measured here")
+    return fig
+
+
+def soft_labels_figure(soft: "SoftLabels", classes: Sequence[str], image: "torch.Tensor | None" = None,
+                       caption: str = "") -> Figure:
+    """The input (optional, left) and the teacher's probabilities per class at each temperature."""
+    if len(classes) != soft.probs.shape[1]:
+        raise ValueError(f"{len(classes)} class names for {soft.probs.shape[1]} classes")
+    panels = 2 if image is not None else 1
+    fig, axes = new_figure(1, panels, figsize=(7.6 if panels == 2 else 6.0, 3.8), squeeze=False,
+                           gridspec_kw={"width_ratios": [1, 3]} if panels == 2 else None)
+    if image is not None:
+        a0 = axes[0][0]
+        a0.imshow(image.detach().float().cpu().reshape(image.shape[-2], image.shape[-1]).numpy(), cmap="gray",
+                  vmin=0, vmax=1)
+        a0.set_axis_off()
+        a0.set_title(caption or "input", fontsize=9)
+    ax = axes[0][-1]
+    k, width = len(soft.temperatures), 0.8 / len(soft.temperatures)
+    for j, (t, p, h) in enumerate(zip(soft.temperatures, soft.probs, soft.entropy)):
+        xs = [i + (j - (k - 1) / 2) * width for i in range(len(classes))]
+        ax.bar(xs, p.tolist(), width, color=PALETTE[j % len(PALETTE)], label=f"T = {t:g} (entropy {h:.2f} nats)")
+    ax.set_xticks(range(len(classes)), list(classes), rotation=40, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(ylabel="teacher's probability", title="Soft labels: softmax(z / T)")
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def codebook_histogram(weight: "torch.Tensor", codebook: "torch.Tensor", title: str = "Weights and codebook") -> Figure:
+    """Histogram of a layer's weights with a vertical line at every shared value (centroid)."""
+    w = weight.detach().float().flatten().cpu().numpy()
+    c = codebook.detach().float().flatten().cpu().numpy()
+    if w.size == 0 or c.size == 0:
+        raise ValueError("codebook_histogram needs weights and a codebook")
+    fig, ax = new_figure(figsize=(6.2, 3.4))
+    ax.hist(w, bins=120, color=PALETTE[0], alpha=0.8, label=f"{w.size:,} weights")
+    for i, v in enumerate(c):
+        ax.axvline(float(v), color=PALETTE[1], lw=0.8, label=f"{c.size} shared values" if i == 0 else None)
+    ax.set_yscale("log")
+    ax.set(xlabel="weight value", ylabel="count (log)", title=title)
+    ax.legend(fontsize=8, loc="upper right")
     return fig
