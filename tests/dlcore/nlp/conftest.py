@@ -30,6 +30,11 @@ def online(monkeypatch):
     """Offline flags off (the test decides where HF_ENDPOINT points)."""
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import: when CI exports it and an earlier
+    # test imported the package, the frozen constant would still refuse every request.
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
 
 
 @pytest.fixture
