@@ -92,9 +92,7 @@ def load_base_name(kind: Literal["mlp", "cnn", "multi_exit"]) -> str:
     try:
         zoo.load_data(name)
     except zoo.ZooDataUnavailable:
-        from dlcore.zoo.recipes_compression import MULTI_EXIT_TWINS
-
-        name = {**zoo.TWINS, **MULTI_EXIT_TWINS}[name]
+        name = zoo.TWINS[name]
     return name
 
 

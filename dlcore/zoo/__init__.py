@@ -54,7 +54,7 @@ NAMES: tuple[str, ...] = tuple(RECIPES)
 
 ZOO_DIR = Path(__file__).resolve().parent
 #: Fashion-MNIST model -> its digits fallback twin.
-TWINS: dict[str, str] = {"fmnist_cnn": "digits_cnn", "fmnist_lenet300": "digits_mlp"}
+TWINS: dict[str, str] = {"fmnist_cnn": "digits_cnn", "fmnist_lenet300": "digits_mlp", "fmnist_multiexit": "digits_multiexit"}
 
 
 @functools.lru_cache(maxsize=1)

@@ -20,10 +20,7 @@ from dlcore.data.fashion_mnist import FASHION_MEAN, FASHION_STD
 from dlcore.zoo.recipes import (DIGITS_MEAN, DIGITS_STD, Recipe, RecipeKind, TrainedModel, ZooDataUnavailable,
                                 load_recipe_data, register_kind, register_recipe, train_recipe)
 
-__all__ = ["multi_exit_metrics", "multi_exit_classifier", "MULTI_EXIT_TWINS"]
-
-#: Fashion-MNIST multi-exit model -> its digits twin.
-MULTI_EXIT_TWINS: dict[str, str] = {"fmnist_multiexit": "digits_multiexit"}
+__all__ = ["multi_exit_metrics", "multi_exit_classifier"]
 
 
 def _build(recipe: Recipe, shape: tuple[int, ...]) -> nn.Module:
