@@ -120,7 +120,7 @@ def _smoothgrad_tab(img: list[Any]) -> None:
         kind = Radio([(METHOD_DISPLAY[k], k) for k in NOISE_KINDS], value="smoothgrad", label=L["kind"])
     btn = gr.Button("Show n = 1 … 100 and the σ sweep", variant="primary", elem_id="explain-sg-run")
     fstatus = gr.Markdown()
-    frame = gr.Image(type="numpy", interactive=False, show_label=False, height=300)
+    frame = gr.Image(type="numpy", format="png", interactive=False, show_label=False, height=300)
     sstatus = gr.Markdown()
     conv_fig, sweep_fig = gr.Plot(show_label=False), gr.Plot(show_label=False)
     fins = [*img, n, sigma, kind]
@@ -213,7 +213,7 @@ def _global_tab(model: Any) -> Any:
         x, y = Number(0.0, label=G["x"]), Number(0.0, label=G["y"])
         nbtn = gr.Button("Nearest point to (x, y)", elem_id="explain-nearest-run")
     estatus = gr.Markdown()
-    eimg = gr.Image(type="numpy", interactive=False, show_label=False)
+    eimg = gr.Image(type="numpy", format="png", interactive=False, show_label=False)
     pixmap = gr.State(None)
     base = [model, method, flayer, points, perplexity, color]
     eouts = [estatus, eimg, pixmap, point]

@@ -15,7 +15,7 @@ import gradio as gr
 
 from apps.common import STOPS, guard, md_escape
 from apps.explain_stream import stream
-from apps.imaging import picked_image
+from apps.imaging import INVERT_CHOICES, picked_image
 from dlcore.explain.names import METHOD_DISPLAY, METHOD_NAMES, NOISE_KINDS, NORM_MODES, SANITY_MODES
 from dlcore.lazy import LazyCache
 from dlcore.textinput import parse_bool, parse_choice, parse_int, parse_number
@@ -112,6 +112,7 @@ def load(model: Any, source: Any, index: Any, upload: Any, invert: Any) -> tuple
     """(network, :class:`apps.imaging.PickedImage`, class names) — every value checked."""
     from dlcore import zoo
 
+    parse_choice("auto" if invert is None else invert, "negate", INVERT_CHOICES)  # checked even when unused
     picked = picked_image(model, source, index, upload, invert)
     return zoo.get(model), picked, tuple(zoo.load_data(model).classes)
 

@@ -10,7 +10,11 @@ Prints JSON lines. Targets on this 2-core CPU, one image of the zoo CNN, one tor
 * ``explain_occlusion_4x4_s2``: ``explain(model, x, "occlusion")`` (4 × 4, stride 2, class probability)
   <= 1.0x Captum ``Occlusion`` on the same softmax with ``perturbations_per_eval`` batching (the
   faster of 64 and all 169 windows per pass; about 90 ms);
-* ``explain_all_maps``: ``explain_all(model, x)``, all ten methods (LIME with 1000 samples) <= 2 s.
+* ``explain_all_maps``: ``explain_all(model, x)``, all ten methods (LIME with 1000 samples) <= 2 s;
+* ``explain_http_smoothgrad_slider_n`` / ``explain_http_smoothgrad_new_sigma``: one SmoothGrad
+  interaction of the tab through the served app's HTTP API (``POST /gradio_api/run/explain_smoothgrad``)
+  <= 300 ms — moving the n slider (cached frames) and choosing a new σ (100 noisy gradients), with a
+  bare Gradio server's no-op endpoint as the round-trip floor.
 
 Ours run hook-free methods on a cached twin of the model with Conv + BatchNorm folded
 (:mod:`dlcore.explain.fast`, same outputs to ~1e-7); the peers get the model as it is, as a
@@ -52,6 +56,7 @@ def _alternate(ours, peer, repeats: int) -> tuple[float, float]:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--no-http", action="store_true", help="skip serving the app (the HTTP interaction figure)")
     args = ap.parse_args(argv)
 
     import torch
@@ -113,7 +118,38 @@ def main(argv: list[str]) -> int:
          note="median of 5 explain_all calls (LIME 1000 samples, IG 50 steps, SmoothGrad x3 sharing one batch); "
               f"estimated_idle_s scales it by NoiseTunnel's idle {IDLE_NOISE_TUNNEL_MS} ms (DESIGN.md) over its "
               "time in this run")
+    if not args.no_http:
+        http_figures(args.repeats)
     return 0
+
+
+def http_figures(repeats: int) -> None:
+    """One SmoothGrad interaction through the served app's HTTP API (target <= 300 ms), with a bare
+    Gradio server's no-op endpoint measured in the same run as the floor of one round trip."""
+    from bench.common import emit_ms, post_run, serve, timeit
+
+    img = ["fmnist_cnn", "test image", 0, None, "auto"]
+    with serve(peer=True) as peer_url:
+        post_run(peer_url, "noop", ["x"])
+        floor = timeit(lambda: post_run(peer_url, "noop", ["x"]), repeats)
+    with serve("--tabs", "explain") as url:
+        post_run(url, "explain_smoothgrad", [*img, 50, 15.0, "smoothgrad"], timeout=120)  # loads model and data
+        # 1. the slider over n: the frames of one sequence of 100 noisy copies are cached per image and sigma
+        ns = [1 + (7 * i) % 100 for i in range(repeats)]
+        slide = [timeit(lambda k=k: post_run(url, "explain_smoothgrad", [*img, k, 15.0, "smoothgrad"]), 1)[0]
+                 for k in ns]
+        emit_ms("explain_http_smoothgrad_slider_n", slide, target="<= 300 ms", load_avg=load_avg(),
+                peer_name="no-op endpoint of a bare Gradio server, same POST", peer_p50=round(statistics.median(floor), 1),
+                note="POST /gradio_api/run/explain_smoothgrad (queued HEAVY event): picks the running mean after n "
+                     "of the cached 100 copies and returns it as a 600 px picture")
+        # 2. a new sigma each time: 100 noisy gradients computed, then the frame
+        sig = [5.0 + 0.25 * i for i in range(repeats)]
+        fresh = [timeit(lambda s=s: post_run(url, "explain_smoothgrad", [*img, 50, s, "smoothgrad"]), 1)[0]
+                 for s in sig]
+        emit_ms("explain_http_smoothgrad_new_sigma", fresh, target="<= 300 ms", load_avg=load_avg(),
+                peer_name="no-op endpoint of a bare Gradio server, same POST", peer_p50=round(statistics.median(floor), 1),
+                note="each call a sigma not seen before: 100 noisy gradients (SmoothGrad's running mean for every "
+                     "n = 1 ... 100) on the fused twin, then the picture")
 
 
 if __name__ == "__main__":
