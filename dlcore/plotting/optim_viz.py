@@ -1,0 +1,206 @@
+"""Figures of the optimizer lab: paths on contour plots, loss per step, the saddle inspector's
+window, and warm-up.
+
+Every function takes the dataclasses of :mod:`dlcore.optim_viz` and returns a
+:class:`~matplotlib.figure.Figure` (or, for the clickable contour, an RGB picture and the
+:class:`~dlcore.plotting.explain_pixels.PixelMap` from its pixels to (x, y)). Figures are about
+5 inches wide so that on a 414-px phone the 9-pt text stays legible.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib import colormaps
+from matplotlib.colors import BoundaryNorm
+from matplotlib.figure import Figure
+
+from dlcore.optim_viz.names import OPTIMIZER_NAMES, SURFACES
+from dlcore.plotting import PALETTE, new_figure
+from dlcore.plotting.explain_pixels import PixelMap
+
+__all__ = ["run_colors", "surface_figure", "surface_image", "loss_figure", "hessian_figure", "warmup_figure"]
+
+W = 5.2  # inches: one figure column
+
+
+def run_colors(specs: Sequence[Any]) -> list[str]:
+    """One colour per run: the optimizer's own colour when every run is a different optimizer."""
+    names = [s.optimizer for s in specs]
+    if len(set(names)) == len(names):
+        return [PALETTE[OPTIMIZER_NAMES.index(n) % len(PALETTE)] for n in names]
+    return [PALETTE[k % len(PALETTE)] for k in range(len(names))]
+
+
+def _contours(ax: Any, xs: torch.Tensor, ys: torch.Tensor, z: torch.Tensor, n: int = 18, cmap: str = "viridis",
+              colorbar: Figure | None = None, label: str = "loss") -> None:
+    """Filled contours on log-spaced levels above the minimum (valleys stay visible)."""
+    zz = z.detach().double().numpy()
+    finite = zz[np.isfinite(zz)]
+    lo, hi = float(finite.min()), float(finite.max())
+    span = max(hi - lo, 1e-12)
+    delta = span * 1e-3
+    levels = lo + np.geomspace(delta, span + delta, n) - delta * 0.999
+    cs = ax.contourf(xs.numpy(), ys.numpy(), np.where(np.isfinite(zz), zz, hi), levels=levels, cmap=cmap,
+                     norm=BoundaryNorm(levels, 256, extend="both"), extend="both")  # one colour per band
+    ax.contour(xs.numpy(), ys.numpy(), zz, levels=levels[::2], colors="white", linewidths=0.4, alpha=0.6)
+    if colorbar is not None:
+        cb = colorbar.colorbar(cs, ax=ax, shrink=0.9, pad=0.02)
+        cb.set_label(label, fontsize=9)
+        cb.ax.tick_params(labelsize=8)
+        cb.set_ticks(levels[::3])
+        cb.set_ticklabels([f"{v:.3g}" for v in levels[::3]])
+    ax.grid(False)
+
+
+def _bands(z: torch.Tensor, n: int = 18, cmap: str = "viridis") -> tuple[np.ndarray, np.ndarray]:
+    """Log-spaced level bands of ``z`` as an RGB picture (row 0 = the lowest y) and the levels: the
+    look of filled contours at the cost of one colour lookup (no contour tracing)."""
+    zz = z.detach().double().numpy()
+    finite = zz[np.isfinite(zz)]
+    lo, hi = float(finite.min()), float(finite.max())
+    span = max(hi - lo, 1e-12)
+    levels = lo + np.geomspace(span * 1e-3, span * (1 + 1e-3), n) - span * 1e-3 * 0.999
+    band = np.clip(np.searchsorted(levels, np.where(np.isfinite(zz), zz, hi)), 0, n - 1)  # (H, W) band index
+    rgb = colormaps[cmap](band / (n - 1))[..., :3]
+    return (rgb * 255).astype(np.uint8), levels
+
+
+def surface_figure(grid: Any, traj: Any | None = None, surface: str | None = None, upto: int | None = None,
+                   title: str | None = None) -> Figure:
+    """The surface's level bands with every run's path from the start (first ``upto`` steps).
+
+    A fixed layout (no layout engine) so that a redraw is cheap and the axes sit at the same
+    pixels every time (the click map of :func:`surface_image`).
+
+    Args:
+        grid: :class:`~dlcore.optim_viz.surfaces.SurfaceGrid`. traj: :class:`~dlcore.optim_viz.trajectories.Trajectories`
+            or None (the surface only). surface: its name (box, minima) when ``traj`` is None.
+    """
+    name = traj.surface if traj is not None else surface
+    info = SURFACES[str(name)]
+    fig, ax = new_figure(figsize=(W, 5.0))
+    fig.set_layout_engine("none")
+    ax.set_position((0.12, 0.30, 0.68, 0.62))
+    x0, x1, y0, y1 = info.box
+    rgb, levels = _bands(grid.loss)
+    ax.imshow(rgb, origin="lower", extent=(float(grid.xs[0]), float(grid.xs[-1]), float(grid.ys[0]),
+                                             float(grid.ys[-1])), aspect="auto", interpolation="nearest")
+    ax.grid(False)
+    cax = fig.add_axes((0.83, 0.30, 0.03, 0.62))
+    cax.imshow(colormaps["viridis"](np.linspace(0, 1, len(levels)))[:, None, :3], origin="lower", aspect="auto",
+               extent=(0, 1, 0, len(levels)))
+    cax.set_xticks([])
+    cax.yaxis.tick_right()
+    cax.set_yticks(np.arange(0, len(levels), 3) + 0.5, [f"{v:.3g}" for v in levels[::3]], fontsize=8)
+    cax.set_title("L", fontsize=9)
+    for mx, my in info.minima:
+        ax.plot([mx], [my], marker="*", ms=13, color="gold", mec="black", mew=0.7, ls="none", zorder=5)
+    t_end = 0
+    if traj is not None:
+        t_end = traj.points.shape[1] if upto is None else min(upto + 1, traj.points.shape[1])
+        for k, (spec, c) in enumerate(zip(traj.specs, run_colors(traj.specs))):
+            p = traj.points[k, :t_end].numpy()
+            div = traj.diverged_at[k]
+            gone = div is not None and div < t_end
+            ax.plot(p[:, 0], p[:, 1], color=c, lw=1.6, label=spec.name + (f" ✗ step {div}" if gone else ""), zorder=4)
+            ax.plot(p[-1:, 0], p[-1:, 1], marker="x" if gone else "o", ms=6, color=c, mec="black", mew=0.6, zorder=6)
+        s = traj.config.start
+        ax.plot([s[0]], [s[1]], marker="o", ms=8, color="white", mec="black", mew=1.2, zorder=7, label="start")
+        fig.legend(*ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.47, 0.0), ncol=3,
+                   fontsize=8, handlelength=1.4, columnspacing=0.8, frameon=False)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1))
+    ax.set_xlabel("θ₁ (x)", labelpad=1)
+    ax.set_ylabel("θ₂ (y)", labelpad=1)
+    steps = "" if traj is None else f" · {t_end - 1} steps"
+    ax.set_title(title or f"{info.label}{steps}", fontsize=9.5)
+    return fig
+
+
+def surface_image(grid: Any, traj: Any | None = None, surface: str | None = None, upto: int | None = None
+                  ) -> tuple[np.ndarray, PixelMap]:
+    """:func:`surface_figure` as an ``(H, W, 3)`` uint8 picture and the :class:`PixelMap` of its main axes
+    (a click on the picture → the start (x, y))."""
+    fig = surface_figure(grid, traj, surface, upto)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    height, width = rgba.shape[:2]
+    ax = fig.axes[0]
+    box = ax.get_window_extent()  # display pixels, origin bottom-left
+    pm = PixelMap(float(box.x0), float(height - box.y1), float(box.x1), float(height - box.y0),
+                  tuple(float(v) for v in ax.get_xlim()), tuple(float(v) for v in ax.get_ylim()),  # type: ignore[arg-type]
+                  int(width), int(height))
+    return rgba[..., :3].copy(), pm
+
+
+def loss_figure(traj: Any, title: str = "loss per step") -> Figure:
+    """Loss (noise-free) against the step, one line per run (log scale when all are positive)."""
+    fig, ax = new_figure(figsize=(W, 3.4))
+    for k, (spec, c) in enumerate(zip(traj.specs, run_colors(traj.specs))):
+        end = traj.diverged_at[k]
+        y = traj.loss[k, : (end if end is not None else traj.loss.shape[1])].numpy()
+        ax.plot(np.arange(len(y)), y, color=c, lw=1.4, label=spec.name + (" ✗" if end is not None else ""))
+    finite = traj.loss[torch.isfinite(traj.loss)]
+    if len(finite) and float(finite.min()) > 0:
+        ax.set_yscale("log")
+    ax.set(xlabel="step t", ylabel="L(θ_t)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def hessian_figure(report: Any) -> Figure:
+    """The real loss near θ' (filled) and its second-order model (dashed), the eigenvectors
+    (red: negative curvature, the escape; blue: positive) and −g."""
+    xs, ys, real, quad = report.window
+    fig, ax = new_figure(figsize=(W, 4.4))
+    _contours(ax, xs, ys, real, colorbar=fig, label="L (real function)")
+    lv = np.linspace(float(real.min()), float(real.max()), 12)
+    ax.contour(xs.numpy(), ys.numpy(), quad.numpy(), levels=lv, colors="black", linestyles="dashed", linewidths=0.8)
+    p = report.point.numpy()
+    r = float(xs[-1] - xs[0]) / 4
+    for k in range(2):
+        lam = float(report.eigenvalues[k])
+        v = report.eigenvectors[:, k].numpy() * r
+        col = "#dc2626" if lam < 0 else "#2563eb"
+        for sgn in (1, -1):
+            ax.annotate("", xy=(p[0] + sgn * v[0], p[1] + sgn * v[1]), xytext=(p[0], p[1]),
+                        arrowprops={"arrowstyle": "->", "color": col, "lw": 2})
+        ax.text(p[0] + v[0] * 1.15, p[1] + v[1] * 1.15, f"λ = {lam:.4g}", color=col, fontsize=9, ha="center",
+                va="center", bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1})
+    g = report.grad.numpy()
+    if report.grad_norm > 0:
+        d = -g / np.linalg.norm(g) * r
+        ax.annotate("", xy=(p[0] + d[0], p[1] + d[1]), xytext=(p[0], p[1]),
+                    arrowprops={"arrowstyle": "-|>", "color": "#16a34a", "lw": 2})
+    ax.plot([p[0]], [p[1]], marker="o", ms=7, color="white", mec="black", zorder=6)
+    ax.set(xlim=(float(xs[0]), float(xs[-1])), ylim=(float(ys[0]), float(ys[-1])), xlabel="θ₁", ylabel="θ₂")
+    ax.set_title(f"{report.verdict} at ({p[0]:.3g}, {p[1]:.3g}) · dashed: Taylor model", fontsize=10)
+    return fig
+
+
+def warmup_figure(cmp: Any) -> Figure:
+    """Top: each step's length ‖θ_{t+1} − θ_t‖ (the first steps are where warm-up matters);
+    bottom: the learning rate η_t each variant used."""
+    tr = cmp.traj
+    fig, (a1, a2) = new_figure(2, 1, figsize=(W, 5.6), sharex=True)
+    cols = run_colors(tr.specs)
+    n = min(tr.points.shape[1] - 1, max(4 * cmp.warmup_steps, 3 * cmp.early))
+    for k, spec in enumerate(tr.specs):
+        a1.plot(np.arange(1, n + 1), cmp.step_length[k, :n].numpy(), color=cols[k], lw=1.4, label=spec.name)
+        a2.plot(np.arange(1, n + 1), tr.lrs[k, :n].numpy(), color=cols[k], lw=1.4)
+    a1.axhline(cmp.adam_first_bound, color="gray", ls="--", lw=0.9)
+    a1.text(n, cmp.adam_first_bound, "η·√2 (Adam's step 1)", fontsize=8, ha="right", va="bottom", color="gray")
+    a1.axvline(cmp.warmup_steps, color="gray", ls=":", lw=0.9)
+    a2.axvline(cmp.warmup_steps, color="gray", ls=":", lw=0.9)
+    a1.set(ylabel="‖θ_{t+1} − θ_t‖")
+    a1.set_yscale("symlog", linthresh=max(cmp.adam_first_bound * 1e-3, 1e-9))
+    a1.set_title("step length: warm-up keeps Adam's first steps small", fontsize=10)
+    a1.legend(fontsize=8)
+    a2.set(xlabel="step t", ylabel="η_t")
+    a2.set_title("learning rate per step (dotted: the end of warm-up W)", fontsize=10)
+    return fig
