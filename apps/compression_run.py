@@ -1,0 +1,119 @@
+"""Shared wiring of the compression tab (not a tab): stream a library run, stop it, format numbers.
+
+:func:`stream` runs a :mod:`dlcore.compression` call (which takes ``callback`` and
+``stop_event``) in a worker thread and yields a :class:`Run` snapshot about twice a second, so
+a generator handler can show progress in its status line while the run goes on; the last
+snapshot carries the result. Stopping is the tab's :data:`apps.common.STOPS` event, passed to
+the library as ``stop_event`` (the run ends its current step and returns what it has).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import gradio as gr
+
+from apps.common import STOPS, guard
+
+__all__ = ["KINDS", "KIND_VALUES", "POLL_S", "Run", "stream", "stopper", "kib", "pct", "points", "bar", "table_md"]
+
+#: The two base models of the panels (label, value); LeNet-300-100 is the papers' model.
+KINDS = [("LeNet-300-100 (MLP)", "mlp"), ("CNN (2 conv blocks)", "cnn")]
+KIND_VALUES = ("mlp", "cnn")
+KIND_LABEL = dict((v, k) for k, v in KINDS)
+#: seconds between two progress frames
+POLL_S = 0.5
+
+
+@dataclass
+class Run:
+    """One snapshot of a running call: the progress metrics (merged over all events so far, and
+    ``last``: the latest event's alone), how many events arrived, the seconds since the start,
+    and the result once ``done``."""
+
+    progress: dict[str, Any] = field(default_factory=dict)
+    last: dict[str, Any] = field(default_factory=dict)
+    events: int = 0
+    seconds: float = 0.0
+    done: bool = False
+    result: Any = None
+
+
+def stream(work: Callable[[Callable[[int, dict], None], threading.Event], Any],
+           stop: threading.Event) -> Iterator[Run]:
+    """Run ``work(callback, stop)`` in a worker thread; yield a snapshot every :data:`POLL_S`
+    seconds and a last one with ``done=True`` and the result (an exception is re-raised here)."""
+    latest: dict[str, Any] = {}
+    last: list[dict[str, Any]] = [{}]
+    count = [0]
+    box: dict[str, Any] = {}
+    t0 = time.perf_counter()
+
+    def callback(step: int, metrics: dict) -> None:
+        latest.update(metrics)
+        latest["step"] = step
+        last[0] = {**metrics, "step": step}
+        count[0] += 1
+
+    def target() -> None:
+        try:
+            box["result"] = work(callback, stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the handler's thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="compression-run", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(POLL_S)
+            if worker.is_alive():
+                yield Run(dict(latest), dict(last[0]), count[0], time.perf_counter() - t0)
+    finally:
+        if worker.is_alive():  # the page went away mid-run: let the library stop at its next step
+            stop.set()
+    if "error" in box:
+        raise box["error"]
+    yield Run(dict(latest), dict(last[0]), count[0], time.perf_counter() - t0, True, box.get("result"))
+
+
+def stopper(task: str, what: str) -> Callable[..., str]:
+    """The Stop button's handler for ``task`` (a LIGHT event): sets this session's stop event."""
+    def stop(request: gr.Request = None) -> str:
+        if STOPS.stop(request, task):
+            return f"⏹ Stopping {what} after the current step…"
+        return f"Nothing is running right now: press the button to start {what}."
+    stop.__name__ = stop.__qualname__ = f"stop_{task}"
+    return guard(stop)
+
+
+def kib(n: int | None) -> str:
+    """Bytes as KiB with a thousands separator (``—`` for None)."""
+    return "—" if n is None else f"{n / 1024:,.1f} KiB"
+
+
+def pct(x: float | None, digits: int = 2) -> str:
+    return "—" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def points(drop: float) -> str:
+    """An accuracy change in points, signed (a drop of 0.0033 is "−0.33 points")."""
+    v = -100 * drop
+    return f"{'+' if v >= 0 else '−'}{abs(v):.2f} points"
+
+
+def bar(done: float, width: int = 16) -> str:
+    """A text progress bar for a fraction in [0, 1]."""
+    k = max(0, min(width, round(width * done)))
+    return "▰" * k + "▱" * (width - k)
+
+
+def table_md(header: list[str], rows: list[list[Any]], align: str | None = None) -> str:
+    """A Markdown table (``align``: one of l/r per column, default left then right)."""
+    al = align or "l" + "r" * (len(header) - 1)
+    sep = ["---:" if a == "r" else "---" for a in al]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(sep) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
