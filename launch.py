@@ -188,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"Port {args.port} is taken; using {port}.", flush=True)
     t0 = time.perf_counter()
     app.queue(default_concurrency_limit=2)
+    _patient_self_check()
     app.launch(server_name=host, server_port=port, share=args.share, prevent_thread_lock=True,
                show_error=True, quiet=True, footer_links=["api"], css=CSS)
     warm_up(args.tabs or TABS)
@@ -204,6 +205,33 @@ def main(argv: Sequence[str] | None = None) -> None:
         app.block_thread()
     except KeyboardInterrupt:
         pass
+
+
+def _patient_self_check(deadline_s: float = 60.0) -> None:
+    """Make Gradio's start-up check of its own URL patient.
+
+    ``Blocks.launch`` sends HEAD / with a 3 s timeout and, on the first timeout, refuses to start
+    ("When localhost is not accessible, a shareable link must be created"). On a loaded 2-core
+    machine the first render of this many tabs can take longer than 3 s, so the app died at start
+    (seen in the test harness at load 11). This retries for up to ``deadline_s``.
+    """
+    from gradio import networking
+
+    def url_ok(url: str) -> bool:
+        import httpx
+
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            try:
+                r = httpx.head(url, timeout=10, verify=False)
+                if r.status_code in (200, 401, 301, 302, 303, 307, 308):
+                    return True
+            except (httpx.TransportError, OSError):
+                pass
+            time.sleep(0.5)
+        return False
+
+    networking.url_ok = url_ok
 
 
 def __getattr__(name: str) -> gr.Blocks:

@@ -72,7 +72,10 @@ def text_of(value: Any) -> str:
     def walk(v: Any) -> None:
         if isinstance(v, dict):
             if v.get("type") == "matplotlib" or "plot" in v and isinstance(v.get("plot"), str):
-                return  # a base64 PNG: no text to read
+                # a base64 PNG: only its header is text ("data:image/png;base64"), so a plot-only
+                # answer is not empty and a fact "data:image" can name it
+                parts.append(str(v.get("plot", "")).split(",", 1)[0])
+                return
             for k, x in v.items():
                 if k not in ("path", "url", "orig_name", "mime_type", "meta"):
                     walk(x)

@@ -59,11 +59,13 @@ class Server:
         try:
             wait_http(self.url, proc=self.proc)
         except Exception:
+            log = self.log()
             self.stop()
-            raise RuntimeError(f"app did not start; log:\n{self.log()}")
+            raise RuntimeError(f"app did not start; log:\n{log[-4000:]}") from None
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
