@@ -16,17 +16,17 @@ self-attention     O(n²·d)                O(1)                 O(1)
 counts), counts their multiply-accumulates, and measures the maximum path length by autograd:
 the fewest stacked layers after which output n − 1 depends on input 0 (∂y_{n−1}/∂x_0 ≠ 0). The
 CNN is causal (as in a decoder), so a layer reaches k − 1 tokens back: ⌈(n − 1)/(k − 1)⌉ layers.
-A sweep takes a few seconds on one thread and is cached per process (times are this machine's).
+A sweep takes a few seconds on one thread and is cached per process (times are this machine's);
+:func:`sweep_steps` streams it for a progress line and a Stop button.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -34,7 +34,7 @@ from torch import nn
 
 from dlcore.attention.names import LAYER_KINDS, MAX_SWEEP_LENGTH
 
-__all__ = ["ComplexitySweep", "measure_complexity", "counted_macs", "path_length", "DEFAULT_LENGTHS"]
+__all__ = ["ComplexitySweep", "measure_complexity", "sweep_steps", "counted_macs", "path_length", "DEFAULT_LENGTHS"]
 
 DEFAULT_LENGTHS: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)
 
@@ -119,57 +119,77 @@ def _time_ms(fn: Callable[[], object], budget_s: float = 0.08, max_repeats: int 
     return min(times)  # the least disturbed run (other processes share the CPU), as timeit advises
 
 
-@functools.lru_cache(maxsize=4)
-def _cached(lengths: tuple[int, ...], d: int, k: int) -> ComplexitySweep:
-    return _sweep(lengths, d, k, None, None)
+_CACHE: dict[tuple[tuple[int, ...], int, int], ComplexitySweep] = {}
+_CACHE_LOCK = threading.Lock()
 
 
-def _sweep(lengths: tuple[int, ...], d: int, k: int, callback: Callable[[str, int], object] | None,
-           stop_event: threading.Event | None) -> ComplexitySweep:
+def _sweep(lengths: tuple[int, ...], d: int, k: int, stop_event: threading.Event | None
+           ) -> Iterator[tuple[str, int, ComplexitySweep]]:
+    """Measure, yielding ``(kind, n, partial sweep)`` after each timing; the last item is the full sweep."""
     from dlcore.attention.scoring import one_thread
 
     res = ComplexitySweep(list(lengths), d, k, {kind: [] for kind in LAYER_KINDS},
                           {kind: [counted_macs(kind, n, d, k) for n in lengths] for kind in LAYER_KINDS})
-    with one_thread(), torch.no_grad():  # a fair, quiet comparison on a shared CPU
-        layers = {kind: _layer(kind, d, k) for kind in LAYER_KINDS}
-        for n in lengths:
-            x = torch.randn(1, n, d, generator=torch.Generator().manual_seed(n))
-            for kind in LAYER_KINDS:
-                if stop_event is not None and stop_event.is_set():
-                    res.stopped = True
-                    return res
+    layers = {kind: _layer(kind, d, k) for kind in LAYER_KINDS}
+    for n in lengths:
+        x = torch.randn(1, n, d, generator=torch.Generator().manual_seed(n))
+        for kind in LAYER_KINDS:
+            if stop_event is not None and stop_event.is_set():
+                res.stopped = True
+                yield kind, n, res
+                return
+            with one_thread(), torch.no_grad():  # a fair, quiet comparison on a shared CPU
                 res.times[kind].append(_time_ms(lambda f=layers[kind]: f(x)))
-                if callback is not None:
-                    callback(kind, n)
+            yield kind, n, res
     res.path_lengths = [n for n in (2, 4, 8, 16, 32) if n <= max(lengths)]
-    with torch.enable_grad(), one_thread():
+    with one_thread():
         res.paths = {kind: [path_length(kind, n, 4, k) for n in res.path_lengths] for kind in LAYER_KINDS}
-    return res
+    with _CACHE_LOCK:
+        _CACHE[(lengths, d, k)] = res
+    yield "done", max(lengths), res
 
 
-def measure_complexity(lengths: tuple[int, ...] = DEFAULT_LENGTHS, d: int = 64, k: int = 3,
-                       callback: Callable[[str, int], object] | None = None,
-                       stop_event: threading.Event | None = None) -> ComplexitySweep:
-    """Time CNN, RNN and self-attention forward passes at each length (see the module docstring).
-
-    Args:
-        lengths: sequence lengths n, each in 2..:data:`MAX_SWEEP_LENGTH` (default 16 … 1024).
-        d: width d (default 64). k: the CNN's kernel size (default 3, odd).
-        callback: ``callback(kind, n)`` after each measurement (progress); stop_event: stop early.
-
-    Returns:
-        A :class:`ComplexitySweep`; without callback/stop_event the result is cached per process.
-
-    Raises:
-        ValueError: lengths outside the limit, d outside 1..512, k not an odd number in 1..15.
-    """
-    lengths = tuple(int(n) for n in lengths)
+def _checked(lengths: tuple[int, ...], d: int, k: int) -> tuple[int, ...]:
+    lengths = tuple(sorted(int(n) for n in lengths))
     if not lengths or any(not 2 <= n <= MAX_SWEEP_LENGTH for n in lengths) or len(lengths) > 12:
         raise ValueError(f"lengths {lengths} must be 1 to 12 numbers between 2 and {MAX_SWEEP_LENGTH}")
     if not 1 <= d <= 512:
         raise ValueError(f"width d = {d} must be between 1 and 512")
     if not (1 <= k <= 15 and k % 2):
         raise ValueError(f"kernel size k = {k} must be odd and between 1 and 15")
-    if callback is None and stop_event is None:
-        return _cached(tuple(sorted(lengths)), d, k)
-    return _sweep(tuple(sorted(lengths)), d, k, callback, stop_event)
+    return lengths
+
+
+def sweep_steps(lengths: tuple[int, ...] = DEFAULT_LENGTHS, d: int = 64, k: int = 3,
+                stop_event: threading.Event | None = None) -> Iterator[tuple[str, int, ComplexitySweep]]:
+    """:func:`measure_complexity` as a stream of ``(kind, n, sweep so far)`` (for a progress line and
+    a Stop button); a cached sweep comes back at once as ``("cached", n, sweep)``. A finished sweep is
+    cached, a stopped one (``sweep.stopped``) is not."""
+    lengths = _checked(lengths, d, k)
+    with _CACHE_LOCK:
+        hit = _CACHE.get((lengths, d, k))
+    if hit is not None:
+        yield "cached", max(lengths), hit
+        return
+    yield from _sweep(lengths, d, k, stop_event)
+
+
+def measure_complexity(lengths: tuple[int, ...] = DEFAULT_LENGTHS, d: int = 64, k: int = 3,
+                       stop_event: threading.Event | None = None) -> ComplexitySweep:
+    """Time CNN, RNN and self-attention forward passes at each length (see the module docstring).
+
+    Args:
+        lengths: sequence lengths n, each in 2..:data:`MAX_SWEEP_LENGTH` (default 16 … 1024).
+        d: width d (default 64). k: the CNN's kernel size (default 3, odd).
+        stop_event: set it to stop after the current timing.
+
+    Returns:
+        A :class:`ComplexitySweep`, cached per process once it is complete (times are this machine's).
+
+    Raises:
+        ValueError: lengths outside the limit, d outside 1..512, k not an odd number in 1..15.
+    """
+    res = None
+    for _, _, res in sweep_steps(lengths, d, k, stop_event):
+        pass
+    return res  # type: ignore[return-value]

@@ -7,7 +7,9 @@ import math
 import pytest
 import torch
 
-from dlcore.attention.complexity import counted_macs, measure_complexity, path_length
+import threading
+
+from dlcore.attention.complexity import counted_macs, measure_complexity, path_length, sweep_steps
 from dlcore.attention.names import COMPLEXITY_TABLE, LAYER_KINDS, PAIRINGS
 from dlcore.attention.positional import (frequencies, rope, rope_scores, shift_blocks, shift_matrix, shift_proof,
                                          sinusoidal_encoding)
@@ -121,3 +123,16 @@ def test_small_sweep_structure_cache_and_validation():
         measure_complexity((1,))
     with pytest.raises(ValueError, match="kernel size k = 4"):
         measure_complexity((8,), k=4)
+
+
+def test_sweep_streams_progress_and_a_stopped_sweep_is_not_cached():
+    stop = threading.Event()
+    seen = []
+    for kind, n, sweep in sweep_steps((4, 6), d=4, stop_event=stop):
+        seen.append((kind, n))
+        if len(seen) == 2:
+            stop.set()
+    assert seen[:2] == [("CNN", 4), ("RNN", 4)] and sweep.stopped and len(sweep.times["CNN"]) == 1
+    items = list(sweep_steps((4, 6), d=4))
+    assert items[-1][0] == "done" and not items[-1][2].stopped  # measured again, not the stopped one
+    assert [k for k, _, _ in sweep_steps((4, 6), d=4)] == ["cached"]
