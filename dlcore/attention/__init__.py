@@ -43,7 +43,10 @@ _EXPORTS: dict[str, str] = {
                               "parametric_objective", "train_parametric")},
     **{n: "positional" for n in ("frequencies", "sinusoidal_encoding", "shift_blocks", "shift_matrix", "ShiftProof",
                                  "shift_proof", "rope", "rope_scores", "RopeScores")},
-    **{n: "complexity" for n in ("ComplexitySweep", "measure_complexity", "counted_macs", "path_length")},
+    **{n: "complexity" for n in ("ComplexitySweep", "measure_complexity", "sweep_steps", "counted_macs",
+                                 "path_length", "DEFAULT_LENGTHS")},
+    **{n: "views" for n in ("PoolingSettings", "pooling_settings", "training_settings", "PoolingView", "pooling_view",
+                            "PositionalView", "positional_view", "complexity_rows", "complexity_settings")},
 }
 
 __all__ = list(_EXPORTS)
