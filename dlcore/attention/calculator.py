@@ -147,14 +147,16 @@ def _softmax_row(masked: torch.Tensor, weights: torch.Tensor, i: int) -> str:
     parts = [rf"\alpha_{{{i}{j}}} = \frac{{e^{{{num(masked[i, j], 4)}}}}}{{{denom}}} = {num(weights[i, j], 4)}"
              for j in live[:4]]
     dead = [f"\\alpha_{{{i}{j}}} = 0" for j in range(masked.shape[-1]) if j not in live][:3]
-    return r",\quad ".join(parts + dead) + (r",\ \ldots" if len(live) > 4 else "")
+    return r"\\[6pt] ".join(parts + dead) + (r"\\ \ldots" if len(live) > 4 else "")  # one weight a line
 
 
 def _weighted_sum(weights: torch.Tensor, v: torch.Tensor, out: torch.Tensor, i: int, o: str = "o") -> str:
     terms = [rf"{num(weights[i, j], 4)}\,{latex_tensor(v[j])}" for j in range(v.shape[0])
              if float(weights[i, j]) != 0.0][:4]
-    more = r" + \cdots" if int((weights[i] != 0).sum()) > 4 else ""
-    return rf"{o}_{{{i}}} = \sum_j \alpha_{{{i}j}} v_j = " + " + ".join(terms) + more + f" = {latex_tensor(out[i])}"
+    more = r" \\ + \cdots" if int((weights[i] != 0).sum()) > 4 else ""
+    # one term a line: the sum stays readable on a phone
+    return (rf"{o}_{{{i}}} = \sum_j \alpha_{{{i}j}} v_j = " + r" \\ + ".join(terms) + more +
+            rf" \\ = {latex_tensor(out[i])}")
 
 
 def _attention_steps(r: AttentionResult, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i: int,
@@ -163,26 +165,26 @@ def _attention_steps(r: AttentionResult, q: torch.Tensor, k: torch.Tensor, v: to
     steps: list[Step] = []
     if scoring == "additive":
         steps.append(Step(f"Scores{tag}: additive", r"s_{ij} = w_v^\top \tanh(W_q q_i + W_k k_j)",
-                          r",\quad ".join(rf"s_{{{i}{j}}} = w_v^\top {latex_tensor(r.hidden[i, j])}^\top = "  # type: ignore[index]
+                          r" \\ ".join(rf"s_{{{i}{j}}} = w_v^\top {latex_tensor(r.hidden[i, j])}^\top = "  # type: ignore[index]
                                           f"{num(r.scores[i, j], 4)}" for j in range(min(k.shape[0], 4)))
-                          + rf"\qquad S = {latex_tensor(r.scores)}", r.scores))
+                          + rf"\\ S = {latex_tensor(r.scores)}", r.scores))
     else:
         steps.append(Step(f"Scores{tag}: S = Q Kᵀ", r"s_{ij} = q_i \cdot k_j = \sum_c q_{ic} k_{jc}",
-                          rf"s_{{{i}0}} = {_dot(q[i], k[0])} = {num(r.scores[i, 0], 4)},\qquad "
+                          rf"s_{{{i}0}} = {_dot(q[i], k[0])} = {num(r.scores[i, 0], 4)}\\ "
                           rf"S = {latex_tensor(r.scores)}", r.scores))
     if scoring == "scaled_dot":
         d = q.shape[-1]
         steps.append(Step(f"Scaling{tag} by √d_k", rf"S' = S / \sqrt{{d_k}} = S / \sqrt{{{d}}} = {num(r.scale, 4)}\,S",
                           rf"s'_{{{i}0}} = {num(r.scores[i, 0], 4)} / {num(math.sqrt(d), 4)} = "
-                          rf"{num(r.scaled[i, 0], 4)},\qquad S' = {latex_tensor(r.scaled)}", r.scaled))
+                          rf"{num(r.scaled[i, 0], 4)} \\ S' = {latex_tensor(r.scaled)}", r.scaled))
     if r.mask is not None:
         steps.append(Step(f"Mask{tag}", r"s'_{ij} = -\infty \text{ where key } j \text{ is masked for query } i",
                           rf"S'_{{\text{{masked}}}} = {latex_tensor(r.masked)}", r.masked))
     steps.append(Step(f"Softmax{tag} over the keys (each row sums to 1)",
                       r"\alpha_{ij} = \frac{\exp(s'_{ij})}{\sum_{j'} \exp(s'_{ij'})}",
-                      _softmax_row(r.masked, r.weights, i) + rf"\qquad A = {latex_tensor(r.weights)}", r.weights))
+                      _softmax_row(r.masked, r.weights, i) + rf"\\ A = {latex_tensor(r.weights)}", r.weights))
     steps.append(Step(f"Weights × V{tag}", r"O = A V",
-                      _weighted_sum(r.weights, v, r.output, i) + rf"\qquad O = {latex_tensor(r.output)}", r.output))
+                      _weighted_sum(r.weights, v, r.output, i) + rf"\\ O = {latex_tensor(r.output)}", r.output))
     return steps
 
 
@@ -230,7 +232,7 @@ def _report(q_text: object, k_text: object, v_text: object, c: CalcConfig) -> At
         r = additive_attention(q, k, v, aw, mask)
         steps = [Step("Additive weights (seeded)", r"W_q \in \mathbb{R}^{h\times d_q},\ W_k \in \mathbb{R}^{h\times d_k},"
                       r"\ w_v \in \mathbb{R}^{h}",
-                      rf"W_q = {latex_tensor(aw.w_q)},\ W_k = {latex_tensor(aw.w_k)},\ w_v = {latex_tensor(aw.w_v)}")]
+                      rf"W_q = {latex_tensor(aw.w_q)} \\ W_k = {latex_tensor(aw.w_k)} \\ w_v = {latex_tensor(aw.w_v)}")]
         steps += _attention_steps(r, q, k, v, c.row, c.scoring)
         checks = [Agreement("output O", "the formula entry by entry in Python floats (torch has no additive attention)",
                             float((r.output - _direct_additive(q, k, v, aw, mask)).abs().max()))]
@@ -259,7 +261,7 @@ def _multi_report(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, c: CalcConf
     p = r.head_dim
     steps = [Step("Projections", r"Q' = Q W^Q,\ K' = K W^K,\ V' = V W^V",
                   "W^Q = W^K = W^V = W^O = I" if c.projection == "identity" else
-                  rf"W^Q = {latex_tensor(w.w_q)},\ Q' = {latex_tensor(r.q)}", r.q),
+                  rf"W^Q = {latex_tensor(w.w_q)} \\ Q' = {latex_tensor(r.q)}", r.q),
              Step(f"Split into h = {c.heads} heads of p = d/h = {p} columns",
                   rf"Q_i = Q'_{{[:,\ ip\,:\,(i+1)p]}},\ \text{{scale}} = 1/\sqrt{{p}} = {num(1 / math.sqrt(p), 4)}", "")]
     for h in range(c.heads):
@@ -269,7 +271,7 @@ def _multi_report(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, c: CalcConf
         steps += _attention_steps(one, r.q[:, cols], r.k[:, cols], r.v[:, cols], c.row, "scaled_dot",
                                   tag=f" (head {h + 1})")
     steps.append(Step("Concatenate and project", r"O = \mathrm{Concat}(o_1, \ldots, o_h)\, W^O",
-                      rf"\mathrm{{Concat}} = {latex_tensor(r.concat)},\qquad O = {latex_tensor(r.output)}", r.output))
+                      rf"\mathrm{{Concat}} = {latex_tensor(r.concat)} \\ O = {latex_tensor(r.output)}", r.output))
     mha = torch_multihead(w, c.heads)
     with torch.no_grad():
         ref, ref_w = mha(q[None], k[None], v[None], attn_mask=None if mask is None else ~mask, need_weights=True,

@@ -109,7 +109,8 @@ _X4 = ("[[0.2, -0.4, 0.5, 0.1, -0.3, 0.8], [0.7, 0.1, -0.2, 0.4, 0.6, -0.5], "
        "[-0.1, 0.9, 0.3, -0.6, 0.2, 0.4], [0.5, 0.3, -0.7, 0.2, -0.1, 0.6]]")
 
 #: The calculator's examples; the first is the default. The 4×6 ones are the shape of the notes'
-#: §8.4.6 walk-through ("Good morning, I am": T = 4 words, d = 6).
+#: §8.4.6 walk-through ("Good morning, I am": T = 4 words, d = 6); the 1×6 query is its decoder's
+#: encoder–decoder attention (Q from one decoder word, K and V from the 4 encoder outputs → 1×6).
 CALC_EXAMPLES: tuple[CalcExample, ...] = (
     CalcExample("2 queries, 3 keys (scaled dot product)", _Q2, _K3, _V3),
     CalcExample("causal self-attention, 4 words × d = 6 (§8.4.6)", _X4, _X4, _X4, mask="causal", row=3),
@@ -118,4 +119,6 @@ CALC_EXAMPLES: tuple[CalcExample, ...] = (
     CalcExample("unscaled dot product", _Q2, _K3, _V3, scoring="dot"),
     CalcExample("2 heads, identity projections: the pure split", _X4, _X4, _X4, heads=2),
     CalcExample("3 heads, random W_Q, W_K, W_V, W_O", _X4, _X4, _X4, heads=3, projection="random"),
+    CalcExample("encoder–decoder: 1 query, 4 encoder words (§8.4.6)",
+                "[[0.3, -0.2, 0.6, 0.1, 0.4, -0.5]]", _X4, _X4),
 )
