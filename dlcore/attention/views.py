@@ -163,8 +163,8 @@ def complexity_settings(d: object = 64, k: object = 3) -> tuple[int, int]:
 
 
 def complexity_rows(sweep: ComplexitySweep) -> list[list[str]]:
-    """Rows ``[n, ms CNN, ms RNN, ms self-attention, MACs SA / MACs RNN (= n/d)]`` of a sweep, times to
-    3 significant digits, the fastest in Markdown bold (few narrow columns: they fit a phone)."""
+    """Rows ``[n, µs CNN, µs RNN, µs self-attention, MACs SA / MACs RNN (= n/d)]`` of a sweep, times in
+    whole microseconds, the fastest in Markdown bold (few narrow columns: they fit a phone)."""
     rows = []
     for i, n in enumerate(sweep.lengths):
         if any(i >= len(sweep.times[kind]) for kind in LAYER_KINDS):
@@ -172,6 +172,7 @@ def complexity_rows(sweep: ComplexitySweep) -> list[list[str]]:
         t = [sweep.times[kind][i] for kind in LAYER_KINDS]
         fastest = LAYER_KINDS[t.index(min(t))]
         ratio = sweep.macs["self-attention"][i] / sweep.macs["RNN"][i]
-        times = [f"**{x:.3g}**" if kind == fastest else f"{x:.3g}" for kind, x in zip(LAYER_KINDS, t)]
+        us = [f"{1000 * x:,.0f}" for x in t]  # microseconds: short integers fit a phone's column
+        times = [f"**{u}**" if kind == fastest else u for kind, u in zip(LAYER_KINDS, us)]
         rows.append([f"{n:,}", *times, f"{ratio:.2f}"])
     return rows
