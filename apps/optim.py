@@ -11,10 +11,10 @@ from typing import Any
 
 import gradio as gr
 
-from apps.common import (LATEX, LIGHT, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, guard, on,
+from apps.common import (LATEX, LIGHT, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, live, on,
                          on_first_open)
-from apps.optim_panels import (D_RACE, L, MAX_UI_STEPS, inspect, one_step, pick_surface, race, race_click, warmup)
-from dlcore.optim_viz.names import LR_RANGE_LOG10, OPTIMIZER_NAMES, OPTIMIZER_RULES, SEED_SIX, SURFACE_NAMES, SURFACES
+from apps.optim_panels import (D_RACE, L, MAX_UI_STEPS, inspect, one_step, pick_surface, race, race_click, warmups)
+from dlcore.optim_viz.names import LR_RANGE_LOG10, OPTIMIZER_NAMES, SEED_SIX, SURFACE_NAMES, SURFACES
 
 TITLE = "Optimizers: watch the update rules race"
 RUN_BUTTON = "optim-run"
@@ -46,16 +46,10 @@ class CheckboxGroup(gr.CheckboxGroup):
         return payload
 
 
-@guard
-def rule_of(name: Any) -> str:
-    """The registry's one-line rule of the picked optimizer."""
-    return f"Rule: {OPTIMIZER_RULES[name][0]}" if isinstance(name, str) and name in OPTIMIZER_RULES else ""
-
-
 def _race_controls() -> list[Any]:
     lo, hi = LR_RANGE_LOG10
     with gr.Row():
-        surface = Dropdown(SURFACE_CHOICES, value=D_RACE[0], label=L["surface"], scale=2)
+        surface = Dropdown(SURFACE_CHOICES, value=D_RACE[0], label=L["surface"], scale=2, min_width=260)
         x = Number(D_RACE[2], label=L["x"], scale=1, min_width=90)
         y = Number(D_RACE[3], label=L["y"], scale=1, min_width=90)
     optimizers = CheckboxGroup(list(OPTIMIZER_NAMES), value=list(SEED_SIX), label=L["optimizers"])
@@ -75,10 +69,11 @@ def _race_controls() -> list[Any]:
 def _race_tab(ins: list[Any]) -> None:
     surface, optimizers, x, y, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd = ins
     btn = gr.Button("Race", variant="primary", elem_id=RUN_BUTTON)
-    status = gr.Markdown(latex_delimiters=LATEX)
     with gr.Row(equal_height=False):
-        picture = gr.Image(type="numpy", format="png", interactive=False, show_label=False, label="paths")
-        curve = gr.Plot(show_label=False)
+        picture = gr.Image(type="numpy", format="png", interactive=False, show_label=False, label="paths",
+                           min_width=320)
+        curve = gr.Plot(show_label=False, min_width=320)
+    status = gr.Markdown(latex_delimiters=LATEX)
     pixmap = gr.State(None)
     outs = [status, picture, curve, pixmap]
     on(btn.click, race, ins, outs, api_name="optim_race", trigger_mode="always_last", **MID)
@@ -114,17 +109,17 @@ def _step_tab(ins: list[Any]) -> None:
     with gr.Row():
         opt = Dropdown(list(OPTIMIZER_NAMES), value=D_STEP[-2], label=L["optimizer"])
         t = Number(D_STEP[-1], precision=0, minimum=1, label=L["t"])
-    rule = gr.Markdown(f"Rule: {OPTIMIZER_RULES[D_STEP[-2]][0]}")
     btn = gr.Button("Write out step t", variant="primary", elem_id="optim-step-run")
     md = gr.Markdown(latex_delimiters=LATEX)
     sins = [*ins, opt, t]
     on(btn.click, one_step, sins, md, api_name="optim_step", **MID)
-    on([opt.input, t.submit], one_step, sins, md, api_name="optim_step_live", api_visibility="undocumented", **MID)
-    opt.input(rule_of, opt, rule, queue=False, api_visibility="private")
+    on([opt.change, t.change], live(one_step), sins, md, api_name="optim_step_live", api_visibility="undocumented",
+       trigger_mode="always_last", **MID)
     on_first_open(one_step, sins, md, **MID)
-    gr.Examples([[n, 1] for n in SEED_SIX] + [["Adam", 100]], [opt, t], cache_examples=False,
-                example_labels=[f"{n}, step 1" for n in SEED_SIX] + ["Adam, step 100"],
-                label="Pick (then press the button)")
+    gr.Examples([[n, 1] for n in SEED_SIX] + [["Adam", 100], ["RAdam", 6]], [opt, t], cache_examples=False,
+                example_labels=[f"{n}, step 1" for n in SEED_SIX] + ["Adam, step 100",
+                                                                    "RAdam, step 6: the first rectified step"],
+                label="Examples")
 
 
 def _hessian_tab() -> None:
@@ -132,13 +127,13 @@ def _hessian_tab() -> None:
                 "L(θ) ≈ L(θ′) + (θ−θ′)ᵀg + ½(θ−θ′)ᵀH(θ−θ′): with g = 0 the eigenvalues of the Hessian H decide. "
                 "Along the eigenvector u of a negative eigenvalue, L(θ′ + u) < L(θ′): the way out of a saddle.")
     with gr.Row():
-        surface = Dropdown(SURFACE_CHOICES, value=D_HESS[0], label=L["surface"], scale=2)
+        surface = Dropdown(SURFACE_CHOICES, value=D_HESS[0], label=L["surface"], scale=2, min_width=260)
         px = Number(D_HESS[1], label=L["px"], scale=1, min_width=90)
         py = Number(D_HESS[2], label=L["py"], scale=1, min_width=90)
     btn = gr.Button("Inspect the point", variant="primary", elem_id="optim-hessian-run")
     with gr.Row(equal_height=False):
         md = gr.Markdown(latex_delimiters=LATEX)
-        fig = gr.Plot(show_label=False)
+        fig = gr.Plot(show_label=False, min_width=320)
     ins = [surface, px, py]
     on(btn.click, inspect, ins, [md, fig], api_name="optim_hessian", **MID)
     on([px.submit, py.submit, surface.input], inspect, ins, [md, fig], api_name="optim_hessian_live",
@@ -158,7 +153,7 @@ def _warmup_tab() -> None:
                 "gradient, on a scale estimated from one sample. A warm-up keeps the first steps small.")
     lo, hi = LR_RANGE_LOG10
     with gr.Row():
-        surface = Dropdown(SURFACE_CHOICES, value=D_WARM[0], label=L["surface"], scale=2)
+        surface = Dropdown(SURFACE_CHOICES, value=D_WARM[0], label=L["surface"], scale=2, min_width=260)
         x = Number(D_WARM[1], label=L["x"], scale=1, min_width=90)
         y = Number(D_WARM[2], label=L["y"], scale=1, min_width=90)
     with gr.Row():
@@ -172,14 +167,14 @@ def _warmup_tab() -> None:
     btn = gr.Button("Compare warm-ups", variant="primary", elem_id="optim-warmup-run")
     with gr.Row(equal_height=False):
         md = gr.Markdown(latex_delimiters=LATEX)
-        fig = gr.Plot(show_label=False)
+        fig = gr.Plot(show_label=False, min_width=320)
     ins = [surface, x, y, lr, b1, b2, w, steps]
-    on(btn.click, warmup, ins, [md, fig], api_name="optim_warmup", **MID)
-    on([lr.release, w.release, steps.release, b1.release, b2.release], warmup, ins, [md, fig],
+    on(btn.click, warmups, ins, [md, fig], api_name="optim_warmup", **MID)
+    on([lr.release, w.release, steps.release, b1.release, b2.release], warmups, ins, [md, fig],
        api_name="optim_warmup_live", api_visibility="undocumented", trigger_mode="always_last", **MID)
-    on_first_open(warmup, ins, [md, fig], **MID)
+    on_first_open(warmups, ins, [md, fig], **MID)
     gr.Examples([D_WARM, ["saddle", 0.5, 0.2, -1.0, 0.9, 0.999, 20, 200],
-                 ["beale", 1.0, 1.4, -1.3, 0.9, 0.999, 50, 300]], ins, [md, fig], fn=warmup, run_on_click=True,
+                 ["beale", 1.0, 1.4, -1.3, 0.9, 0.999, 50, 300]], ins, [md, fig], fn=warmups, run_on_click=True,
                 cache_examples=False, example_labels=["Rosenbrock, η = 0.02, W = 20", "the saddle, η = 0.1",
                                                       "Beale, W = 50"], label="Examples")
 

@@ -102,17 +102,16 @@ def race_table(tr: Any, surface: Any) -> str:
     import torch
 
     thr = _threshold(surface)
-    lines = [f"| optimizer | η | final L | final θ | first step with L < {_f(thr, 3)} | closest to a minimum |",
-             "|---|---:|---:|---|---:|---:|"]
+    lines = [f"| optimizer | final L | final θ | first step with L < {_f(thr, 3)} | final distance to a minimum |",
+             "|---|---:|---|---:|---:|"]
     mins = torch.tensor(surface.info.minima, dtype=torch.float64)  # (M, 2)
     for k, spec in enumerate(tr.specs):
         hit = (tr.loss[k] < thr).nonzero()
         first = str(int(hit[0])) if len(hit) else "—"
-        dist = float(torch.cdist(tr.points[k], mins).min())
+        dist = float(torch.cdist(tr.points[k, -1:], mins).min())              # the final point's
         div = tr.diverged_at[k]
-        final = f"✗ diverged at step {div}" if div is not None else _f(float(tr.loss[k, -1]))
-        lines.append(f"| **{spec.name}** | {_f(tr.config.lr_of(spec.optimizer), 3)} | {final} | "
-                     f"{_pt(tr.points[k, -1], 3)} | {first} | {_f(dist, 3)} |")
+        final = f"✗ diverged at step {div}" if div is not None else _f(float(tr.loss[k, -1]), 3)
+        lines.append(f"| **{spec.name}** | {final} | {_pt(tr.points[k, -1], 3)} | {first} | {_f(dist, 3)} |")
     return "\n".join(lines)
 
 
@@ -129,7 +128,7 @@ def race_md(tr: Any, surface: Any) -> str:
         head += " Each step's gradient carries fresh noise (the same noise for every optimizer); the contours and L are the noise-free loss."
     if tr.stopped_at is not None:
         head += f"\n\n**Stopped at step {tr.stopped_at}.**"
-    return head + "\n\n" + race_table(tr, surface) + "\n\n*Click the picture to start from there.*"
+    return "*Click the picture to start from there.*\n\n" + head + "\n\n" + race_table(tr, surface)
 
 
 def _run_race(surface: Any, optimizers: Any, x: Any, y: Any, steps: Any, lr_sgd: Any, lr_ad: Any, beta1: Any,
@@ -220,7 +219,8 @@ def one_step(surface: Any, optimizers: Any, x: Any, y: Any, steps: Any, lr_sgd: 
                f"❌ **differs from torch.optim by {w.max_diff:.3g}** (please report this)")
     out = [f"### {name}, step t = {step} on {md_escape(SURFACES[s].label)}",
            f"Rule: {md_escape(w.rule)}  \nHyper-parameters at this step (torch's names): {hyper}",
-           f"θ_t = {_pt(w.theta, 6)}, L(θ_t) = {_f(w.loss, 6)}, g_t = ∇L(θ_t) = {_pt(w.grad, 6)}", ""]
+           f"\nθ_t = {_pt(w.theta, 6)}, L(θ_t) = {_f(w.loss, 6)}, g_t = ∇L(θ_t) = {_pt(w.grad, 6)}. Squares, roots "
+           "and divisions of vectors are element-wise (each parameter has its own state).", ""]
     out += [_line_md(ln) for ln in w.lines]
     out.append(f"\n{verdict}: torch gives θ_t+1 = {_pt(w.theta_torch, 8)}.")
     if w.seed_theta is not None:
@@ -285,7 +285,7 @@ def inspect(surface: Any, x: Any, y: Any) -> tuple[str, Any]:
 
 # ----------------------------------------------------------------------------- warm-up
 @guard
-def warmup(surface: Any, x: Any, y: Any, lr: Any, beta1: Any, beta2: Any, w: Any, steps: Any) -> tuple[str, Any]:
+def warmups(surface: Any, x: Any, y: Any, lr: Any, beta1: Any, beta2: Any, w: Any, steps: Any) -> tuple[str, Any]:
     """Adam with and without warm-up (a linear ramp, the notes' lr_lambda) and RAdam from one start."""
     s = parse_choice(surface, L["surface"], SURFACE_NAMES)
     start = parse_point(s, x, y)

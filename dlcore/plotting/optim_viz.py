@@ -190,15 +190,21 @@ def warmup_figure(cmp: Any) -> Figure:
     fig, (a1, a2) = new_figure(2, 1, figsize=(W, 5.6), sharex=True)
     cols = run_colors(tr.specs)
     n = min(tr.points.shape[1] - 1, max(4 * cmp.warmup_steps, 3 * cmp.early))
+    styles = ["-", "--", "-.", ":"]
     for k, spec in enumerate(tr.specs):
-        a1.plot(np.arange(1, n + 1), cmp.step_length[k, :n].numpy(), color=cols[k], lw=1.4, label=spec.name)
-        a2.plot(np.arange(1, n + 1), tr.lrs[k, :n].numpy(), color=cols[k], lw=1.4)
+        div = tr.diverged_at[k]
+        m = n if div is None else min(n, div)                            # a diverged run's line ends there
+        ls = styles[k % len(styles)]
+        a1.plot(np.arange(1, m + 1), cmp.step_length[k, :m].numpy(), color=cols[k], lw=1.4, ls=ls,
+                label=spec.name + (f" ✗ step {div}" if div is not None else ""))
+        a2.plot(np.arange(1, n + 1), tr.lrs[k, :n].numpy(), color=cols[k], lw=1.4, ls=ls)
     a1.axhline(cmp.adam_first_bound, color="gray", ls="--", lw=0.9)
     a1.text(n, cmp.adam_first_bound, "η·√2 (Adam's step 1)", fontsize=8, ha="right", va="bottom", color="gray")
     a1.axvline(cmp.warmup_steps, color="gray", ls=":", lw=0.9)
     a2.axvline(cmp.warmup_steps, color="gray", ls=":", lw=0.9)
     a1.set(ylabel="‖θ_{t+1} − θ_t‖")
     a1.set_yscale("symlog", linthresh=max(cmp.adam_first_bound * 1e-3, 1e-9))
+    a1.set_ylim(bottom=0)                                                 # lengths are ≥ 0
     a1.set_title("step length: warm-up keeps Adam's first steps small", fontsize=10)
     a1.legend(fontsize=8)
     a2.set(xlabel="step t", ylabel="η_t")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from types import SimpleNamespace
 
@@ -117,8 +118,8 @@ def test_saddle_inspector_reproduces_the_notes() -> None:
 
 
 def test_warmup_panel() -> None:
-    md, fig = P.warmup(*tab.D_WARM)
-    assert "η·√2 = 0.02828" in md or "η·√2 = 0.02822" in md or "η·√2" in md
+    md, fig = P.warmups(*tab.D_WARM)
+    assert f"η·√2 = {P._f(10 ** -1.7 * math.sqrt(2))}" in md
     lines = {line.split("|")[1].strip(): line for line in md.splitlines() if line.startswith("| Adam") or line.startswith("| RAdam")}
     no_w = lines["Adam, no warm-up"].split("|")
     w = lines["Adam, warm-up 20 steps"].split("|")
@@ -138,7 +139,7 @@ def test_bad_race_inputs(args: list, fragment: str) -> None:
 def test_every_example_of_the_tab_runs() -> None:
     for ep in tab.ENDPOINTS:
         fn = {"optim_race": P.race, "optim_step": P.one_step, "optim_hessian": P.inspect,
-              "optim_warmup": P.warmup}[ep.api_name]
+              "optim_warmup": P.warmups}[ep.api_name]
         for args, fact in zip(ep.examples, ep.facts):
             out = fn(*args)
             text = out if isinstance(out, str) else out[0]
