@@ -14,6 +14,7 @@ Two forms, both through the one :class:`dlcore.train.Trainer`:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -128,6 +129,40 @@ class RetrainResult:
     notes: list[str] = field(default_factory=list)
 
 
+class _PrivateDropout(nn.Module):
+    """``nn.Dropout`` drawing its masks from a generator of its own run, not torch's global RNG
+    (which every thread of a server shares: two users retraining at once would otherwise get
+    each other's masks and different answers for the same settings)."""
+
+    def __init__(self, p: float, generator: torch.Generator) -> None:
+        super().__init__()
+        self.p, self.generator = float(p), generator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = torch.rand(x.shape, generator=self.generator, dtype=x.dtype).to(x.device) >= self.p  # (same as x)
+        return x * keep / (1.0 - self.p)
+
+
+@contextlib.contextmanager
+def _private_dropout(model: nn.Module, seed: int):
+    """Swap every ``nn.Dropout`` of ``model`` for :class:`_PrivateDropout` (one generator seeded
+    with ``seed``) while the block runs; the originals are put back afterwards."""
+    gen = torch.Generator().manual_seed(seed)
+    swapped: list[tuple[nn.Module, str, nn.Module]] = []
+    for parent in model.modules():
+        for name, child in list(parent.named_children()):
+            if type(child) is nn.Dropout:
+                swapped.append((parent, name, child))
+                setattr(parent, name, _PrivateDropout(child.p, gen))
+    try:
+        yield
+    finally:
+        for parent, name, child in swapped:
+            setattr(parent, name, child)
+
+
 def adversarial_retraining(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
                            test: tuple[torch.Tensor, torch.Tensor], config: RetrainConfig | None = None,
                            callback: Callback | None = None, stop_event: threading.Event | None = None
@@ -185,7 +220,8 @@ def adversarial_retraining(model: nn.Module, train: tuple[torch.Tensor, torch.Te
         report({"round": r, "phase": "train", "progress": (r - 0.5) / cfg.rounds, "n_train": len(data_x)})
         tcfg = TrainConfig(task="multiclass", optimizer="Adam", lr=cfg.lr, batch_size=cfg.batch_size,
                            epochs=cfg.epochs, seed=cfg.seed + r)
-        Trainer(model, (data_x, data_y), None, tcfg, stop_event=stop_event).fit()  # 3. retrain
+        with _private_dropout(model, cfg.seed + r):  # reproducible when several runs share the process
+            Trainer(model, (data_x, data_y), None, tcfg, stop_event=stop_event).fit()  # 3. retrain
         model.eval()
         rounds.append(measure(r, len(data_x), t0))  # 4. clean and (fresh-attack) robust accuracy
     stopped = stop_event.is_set() and len(rounds) <= cfg.rounds

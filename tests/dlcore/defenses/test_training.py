@@ -64,6 +64,19 @@ def test_the_notes_retraining_loop_grows_the_data_and_gains_robustness():
                                (split.x_test[:8], split.y_test[:8]), RetrainConfig(rounds=11))
 
 
+def test_the_retraining_loop_draws_no_dropout_mask_from_the_global_rng():
+    """Two users retraining at once on one server share torch's global RNG: the loop's dropout masks
+    come from a generator of its own (else the same settings give different answers), and the model
+    gets its own nn.Dropout modules back."""
+    split = zoo.load_data("digits_cnn")
+    res = adversarial_retraining(zoo.get("digits_cnn", fresh=True), (split.x_train[:64], split.y_train[:64]),
+                                 (split.x_test[:32], split.y_test[:32]), RetrainConfig(rounds=1, steps=2, epochs=1))
+    after = torch.get_rng_state()
+    torch.manual_seed(res.config["seed"] + 1)  # what the round's Trainer seeded; nothing drew from it since
+    assert torch.equal(after, torch.get_rng_state())
+    assert sum(type(m) is torch.nn.Dropout for m in res.model.modules()) == 2
+
+
 def test_adversarial_recipes_are_registered_and_trained_through_the_trainer(tmp_path: Path, monkeypatch):
     from dlcore.zoo import recipes_robust
 
