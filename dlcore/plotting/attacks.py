@@ -151,7 +151,7 @@ def loss_per_step(result: "AttackResult", max_lines: int = 16) -> Figure:
 def accuracy_curves(curves: "AccuracyCurves", title: str = "") -> Figure:
     """Accuracy vs ε: one colour per model, solid PGD and dashed FGSM; points not computed yet
     are left out."""
-    fig, ax = new_figure(figsize=(6.4, 4.0))
+    fig, ax = new_figure(figsize=(9.2, 4.0))
     styles = {"pgd": "-", "fgsm": "--"}
     for c, m in enumerate(curves.models):
         for a in curves.attacks:
@@ -162,7 +162,7 @@ def accuracy_curves(curves: "AccuracyCurves", title: str = "") -> Figure:
     ax.set(xlabel="ε (L∞)", ylabel="accuracy", ylim=(0, 1.02),
            title=title or f"accuracy vs ε ({curves.n} test images, PGD-{curves.steps})")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(fontsize=9, loc="upper right")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)  # beside: never over a curve
     if curves.stopped:
         ax.text(0.02, 0.03, "stopped early", transform=ax.transAxes, color=_RED, fontsize=9)
     return fig
