@@ -37,9 +37,11 @@ HONEST = """
 - **Unstructured sparsity gives no speed-up** here: without sparse kernels the zeros are multiplied too (the
   *Prune once* panel measures it). Removing whole neurons/filters (*Structured*) does shrink the work.
 - **torch.ao.quantization is deprecated** (it warns that it will be removed); its dynamic and static int8 paths are
-  labelled so, and still the fastest int8 CPU paths here. **torchao's int8 dynamic path** is much *slower* than fp32
-  on this CPU in eager mode (no fused kernel without `torch.compile`, pytorch/ao#4365); **torchao int4** has no CPU
-  kernel here (it needs the `mslk` package or CUDA): shown as unavailable, with the reason.
+  labelled so, and still the fastest int8 CPU paths here. **torchao's int8 dynamic path** has no fused kernel in
+  eager mode (pytorch/ao#4365): in one run here it was 15× *slower* than fp32 at batch 1 and well behind torch.ao at
+  batch 1024 — each table prints this run's ratios and says in words what they show. **torchao int4** has no CPU
+  kernel here (it needs the `mslk` package or CUDA) and skips layers whose input size is not a multiple of its group
+  size: shown as unavailable, with the reason.
 - Heavy runs (the pruning loop, the lottery ticket, distillation, the full table, the paper checks) stream their
   progress, can be stopped, and are **kept** once finished: the next press with the same settings answers at once.
 """

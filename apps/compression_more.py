@@ -17,8 +17,9 @@ LAYERS = {"fc1": 300, "fc2": 100, "fc3": 10}  # LeNet-300-100's Linear layers ->
 EXIT_CRITERIA = ("max_prob", "entropy")
 DISTILL_DEFAULT = [4.0, 0.9, "mlp_128", 1000, 2000]  # DistillConfig() (Hinton et al. 2015)
 DISTILL_QUICK = [4.0, 0.9, "mlp_32", 40, 500]
-LOSS = (r"$$L = \alpha\,T^2\,\mathrm{KL}\big(p^T_{\text{teacher}}\,\|\,p^T_{\text{student}}\big) + (1-\alpha)\,"
-        r"\mathrm{CE}(z_{\text{student}}, y), \qquad p^T = \mathrm{softmax}(z / T)$$")
+LOSS = (r"$$L = \alpha\,T^2\,\mathrm{KL}\big(p^T_t\,\|\,p^T_s\big) + (1-\alpha)\,\mathrm{CE}(z_s, y)$$" "\n\n"
+        r"$$p^T = \mathrm{softmax}(z / T)$$" "\n\n(t = teacher, s = student; the T² keeps the soft term's gradients the "
+        "size of the hard term's as T grows, Hinton et al. 2015 §2)")
 
 
 def _distill_cfg(t: Any, alpha: Any, student: Any, steps: Any, examples: Any) -> Any:
@@ -142,11 +143,11 @@ def early_exit(criterion: Any, tau: Any, n: Any) -> tuple[str, Any]:
     p = C.run_early_exit((t,), crit, count).points[0]
     full = res.exit_macs[-1]
     rule = "max softmax ≥ τ" if crit == "max_prob" else "entropy ≤ τ · ln 10"
-    rows = [[f"exit {i + 1}", f"{m:,}", pct(a), pct(f)] for i, (m, a, f) in
+    rows = [[i + 1, f"{m:,}", pct(a), pct(f)] for i, (m, a, f) in
             enumerate(zip(res.exit_macs, res.exit_accuracy, p.exit_fractions))]
     md = (f"### τ = {t:g} ({rule}): accuracy **{pct(p.accuracy)}** at **{p.mean_macs:,.0f} MACs** per image on "
           f"average, {p.mean_macs / full:.2f}× of always running all three blocks ({full:,})\n\n" +
-          table_md(["", "MACs to leave here", "accuracy of this exit alone", f"images leaving here at τ = {t:g}"], rows) +
+          table_md(["exit #", "MACs to leave here", "its accuracy alone", f"images leaving at τ = {t:g}"], rows) +
           f"\n\n`{res.name}`, {count:,} test images. Each image stops at the first head that is confident enough; "
           "every head on the way is paid for. Training summed the three heads' losses, L = Σ αᵢ Lᵢ (notes §9.2.5; "
           "BranchyNet, MSDNet).")
@@ -164,6 +165,12 @@ def build_distill() -> None:
     ins = [*picker.inputs, t_soft]
     on_first_open(soft, ins, [soft_md, soft_fig], **HEAVY)
     on(soft_btn.click, soft, ins, [soft_md, soft_fig], api_name="compression_soft_labels", **HEAVY)
+    gr.Examples([["test image", 0, None, "auto", 4.0], ["test image", 4, None, "auto", 4.0],
+                 ["test image", 40, None, "auto", 4.0], ["test image", 0, None, "auto", 1.0]], ins,
+                [soft_md, soft_fig], fn=soft, run_on_click=True, cache_examples=False,
+                example_labels=["§9.2.2: a boot's soft labels (sneaker, sandal)",
+                                "#4, a shirt: T-shirt and coat come next", "#40, a shirt the teacher calls a T-shirt",
+                                "T = 1: nearly one-hot, little to learn"])
     gr.Markdown("**2. Train a student** — alone vs distilled from the CNN, the same steps, batches and start.")
     with gr.Row():
         t = Slider(0.5, 20, DISTILL_DEFAULT[0], step=0.5, label="temperature T")
@@ -186,7 +193,7 @@ def build_distill() -> None:
                  [4.0, 0.9, "mlp_128", 600, 10000]], dins, [md, fig], fn=distill, run_on_click=True,
                 cache_examples=False, example_labels=["Hinton et al.: T = 4, α = 0.9 (≈ 60 s)", "T = 1: no softening",
                                                       "α = 0: hard labels only (= alone)",
-                                                      "10,000 images: the two tie (data are not scarce)"])
+                                                      "10,000 images: does the gap shrink when data are not scarce?"])
 
 
 def build_low_rank() -> None:
@@ -200,7 +207,7 @@ def build_low_rank() -> None:
     on(btn.click, low_rank, [layer, k], [md, fig], api_name="compression_low_rank", **HEAVY)
     gr.Examples([["fc1", 50], ["fc1", 10], ["fc2", 20], ["fc1", 300]], [layer, k], [md, fig], fn=low_rank,
                 run_on_click=True, cache_examples=False,
-                example_labels=["fc1, K = 50", "fc1, K = 10", "fc2, K = 20", "full rank: the layer exactly"])
+                example_labels=["§9.2.4: fc1, K = 50 (N·K + K·M ≪ N·M)", "fc1, K = 10", "fc2, K = 20", "full rank: the layer exactly"])
 
 
 def build_early_exit() -> None:
@@ -217,7 +224,7 @@ def build_early_exit() -> None:
     on(btn.click, early_exit, ins, [md, fig], api_name="compression_early_exit", **HEAVY)
     gr.Examples([["max_prob", 0.9, 2000], ["max_prob", 0.99, 2000], ["entropy", 0.1, 2000], ["max_prob", 0.9, 10000]],
                 ins, [md, fig], fn=early_exit, run_on_click=True, cache_examples=False,
-                example_labels=["max softmax ≥ 0.9", "≥ 0.99: almost everyone goes deep", "entropy ≤ 0.1 · ln 10",
+                example_labels=["§9.2.5: exit at max softmax ≥ 0.9", "≥ 0.99: almost everyone goes deep", "entropy ≤ 0.1 · ln 10",
                                 "the whole test set"])
 
 

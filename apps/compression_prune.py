@@ -40,16 +40,19 @@ def prune(kind: Any, amount: Any, criterion: Any, scope: Any) -> tuple[str, Any]
     o = C.prune_once(k, cfg, eval_examples=10_000 if k == "mlp" else 2000)
     zeros, total = sum(x.zeros for x in o.report.layers), sum(x.total for x in o.report.layers)
     d, p = o.dense, o.pruned
-    rows = [[f"test accuracy ({o.eval_examples:,} images)", pct(o.dense_accuracy),
+    rows = [["accuracy", pct(o.dense_accuracy),
              f"**{pct(o.pruned_accuracy)}** ({points(o.dense_accuracy - o.pruned_accuracy)})"],
-            ["weights and biases ≠ 0", f"{d.nonzero:,}", f"{p.nonzero:,} ({d.params / max(p.nonzero, 1):.1f}× fewer)"],
-            ["file (`torch.save` of the state dict)", kib(d.disk_bytes), f"{kib(p.disk_bytes)}: a zero costs 4 bytes too"],
-            ["… while the masks are attached", "—", f"{kib(o.masked_disk_bytes)} (`weight_orig` + `weight_mask`)"],
-            ["CSR file (values + column indices + row pointers)", kib(d.sparse_bytes), kib(p.sparse_bytes)]]
+            ["nonzero", f"{d.nonzero:,}", f"{p.nonzero:,} ({d.params / max(p.nonzero, 1):.1f}× fewer)"],
+            ["file", kib(d.disk_bytes), f"{kib(p.disk_bytes)}: a zero costs 4 bytes too"],
+            ["masked file", "—", f"{kib(o.masked_disk_bytes)} (`weight_orig` + `weight_mask`)"],
+            ["CSR file", kib(d.sparse_bytes), kib(p.sparse_bytes)]]
     md = (f"### {KIND_LABEL[k]} (`{o.base}`): {zeros:,} of {total:,} weights zeroed ({o.report.sparsity:.1%}), "
           f"{cfg.scope} {cfg.criterion}\n\n" + table_md(["", "dense", "pruned, no fine-tuning"], rows) +
-          "\n\nBiases are not pruned. Dense storage keeps every zero; CSR pays an index per nonzero, so it only "
-          "wins at high sparsity. **Measure its latency** to see that zeros alone are not faster.")
+          f"\n\n*accuracy* on {o.eval_examples:,} test images; *nonzero* weights and biases (biases are not pruned); "
+          "*file* = `torch.save` of the state dict with the zeros baked in; *masked file* = the same while "
+          "`torch.nn.utils.prune`'s masks are attached; *CSR* = values + column indices + row pointers. Dense storage "
+          "keeps every zero; CSR pays an index per nonzero, so it only wins at high sparsity. **Measure its latency** "
+          "to see that zeros alone are not faster.")
     return md, P.sparsity_bars(o.report.layers, title=f"Zeros per layer, {cfg.scope} {cfg.criterion}")
 
 
@@ -281,7 +284,7 @@ def build_loop() -> None:
     gr.Examples([LOOP_DEFAULT, [0.9, 9, "linear", 100, 600, 0.002, "magnitude", "global"], LOOP_QUICK], ins,
                 [md, fig, rows], fn=iterative, run_on_click=True, cache_examples=False,
                 example_labels=["Han et al. 2015: 92 % in 8 rounds (≈ 60 s; kept after)",
-                                "the notes: 10 % more each round, 9 rounds (≈ 70 s)", "quick look: 80 % in 2 rounds (≈ 5 s)"])
+                                "the notes (§9.2.1): prune 10 % → fine-tune, ×9 (≈ 70 s)", "quick look: 80 % in 2 rounds (≈ 5 s)"])
 
 
 def build_structured() -> None:
@@ -315,15 +318,16 @@ def build_lottery() -> None:
     on_first_open(lottery_default, None, [md, fig], **HEAVY)
     on(btn.click, lottery, ins, [md, fig], api_name="compression_lottery", **HEAVY)
     on(stop_btn.click, stopper("lottery", "the lottery runs"), None, md, api_name="compression_lottery_stop", **LIGHT)
-    gr.Examples([LOTTERY_DEFAULT, [0.98, 500, 0.0012], [0.9, 60, 0.0012]], ins, [md, fig], fn=lottery,
+    gr.Examples([LOTTERY_DEFAULT, [0.98, 500, 0.0012], [0.9, 500, 0.01], [0.9, 60, 0.0012]], ins, [md, fig], fn=lottery,
                 run_on_click=True, cache_examples=False,
                 example_labels=["Frankle & Carbin: 90 %, 500 steps (≈ 90 s)", "98 % pruned (≈ 90 s)",
+                                "§9.2.1: lr = 0.01 — does θ₀ still win? (Liu et al. 2019: only at a small lr)",
                                 "quick look: 60 steps (≈ 12 s)"])
 
 
 ENDPOINTS = [
-    Endpoint("compression_prune", heavy=True, examples=[PRUNE_DEFAULT, ["mlp", 0.9, "magnitude", "layer"], ["cnn", 0.5, "taylor", "global"]],
-             facts=["133,100 of 266,200", "239,580", "210,704 of 421,408"],
+    Endpoint("compression_prune", heavy=True, examples=[PRUNE_DEFAULT, ["cnn", 0.5, "taylor", "global"]],
+             facts=["133,100 of 266,200", "210,704 of 421,408"],
              bad=[(["mlp", 1.5, "magnitude", "global"], "fraction of weights pruned = 1.5 is above the maximum 0.99"),
                   (["vgg", 0.5, "magnitude", "global"], "model 'vgg' is not one of"),
                   (["mlp", 0.5, "hessian", "global"], "importance 'hessian' is not one of")]),

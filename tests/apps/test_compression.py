@@ -155,8 +155,17 @@ def test_defaults_say_what_will_run_when_nothing_is_kept():
 def test_quantize_one_path_and_one_without_a_kernel():
     md, fig = quant.quantize("ao_dynamic_int8")
     assert "**Deprecated**" in md and "`fp32`" in md and "3.92×" in md and isinstance(fig, Figure)
+    assert "measured here: " in md and "at batch 1024" in md  # the verdict in words, from this run's ratios
     md, fig = quant.quantize("torchao_int4_weight_only")
     assert "Not available on this machine" in md and fig is None
+
+
+def test_a_paths_note_says_what_this_run_measured_not_what_it_should_be():
+    r = SimpleNamespace(path="torchao_int8_dynamic", speedup={1: 0.07, 1024: 1.29})
+    assert quant._verdict(r, (1, 1024)) == "measured here: slower at batch 1, faster at batch 1024"
+    r = SimpleNamespace(path="fake_int4", speedup={1: 0.95, 1024: 1.02})
+    assert quant._verdict(r, (1, 1024)) == "measured here: about even at batch 1, about even at batch 1024"
+    assert "slower than fp32" not in quant.WHY["torchao_int8_dynamic"]  # the note gives the reason, not a result
 
 
 @needs_fmnist
@@ -175,7 +184,7 @@ def test_soft_labels_low_rank_and_early_exit():
     md, fig = more.low_rank("fc1", 300)
     assert "N·K + K·M = 784·300 + 300·300 = **325,200**" in md and "block2.0" in md
     md, fig = more.early_exit("max_prob", 0.9, 500)
-    assert "1,932,672" in md and "exit 3" in md and isinstance(fig, Figure)
+    assert "1,932,672" in md and "| 3 | 1,932,672 |" in md and isinstance(fig, Figure)
     with pytest.raises(gr.Error, match="rank K = 301 is above the maximum 300"):
         more.low_rank("fc1", 301)
 
