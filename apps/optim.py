@@ -78,9 +78,10 @@ def _race_tab(ins: list[Any]) -> None:
     outs = [status, picture, curve, pixmap]
     on(btn.click, race, ins, outs, api_name="optim_race", trigger_mode="always_last", **MID)
     on([s.release for s in (steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd)] + [optimizers.input],
-       race, ins, outs, api_name="optim_race_live", api_visibility="undocumented", trigger_mode="always_last", **MID)
-    on(surface.input, pick_surface, surface, [x, y, lr_sgd, lr_ad], api_name="optim_surface", message=status,
-       **LIGHT).then(race, ins, outs, api_visibility="private", **MID)
+       live(race, 4), ins, outs, api_name="optim_race_live", api_visibility="undocumented", trigger_mode="always_last",
+       **MID)
+    on(surface.input, pick_surface, surface, [x, y, lr_sgd, lr_ad, steps], api_name="optim_surface", message=status,
+       **LIGHT).then(live(race, 4), ins, outs, api_visibility="private", **MID)
     click_ins = [surface, optimizers, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd, pixmap]
     on(picture.select, race_click, click_ins, [x, y, *outs], api_name="optim_click", api_visibility="undocumented",
        message=status, **MID)
@@ -92,7 +93,7 @@ def _race_tab(ins: list[Any]) -> None:
                  ["ill_conditioned", ["SGD", "Momentum", "Adam"], -2.5, 2.0, 100, -1.05, -1.3, 0.9, 0.999, 0.99, 0.01],
                  ["beale", list(OPTIMIZER_NAMES), 1.0, 1.4, 500, -2.5, -1.3, 0.9, 0.999, 0.99, 0.01],
                  ["noisy_quadratic", ["SGD", "Momentum", "Adam"], -2.5, 2.0, 300, -1.3, -1.3, 0.9, 0.999, 0.99, 0.01],
-                 ["tiny_net", six, -1.1, 1.2, 150, -0.5, -1.0, 0.9, 0.999, 0.99, 0.01]],
+                 ["tiny_net", six, -1.1, 1.2, 150, -1.0, -1.0, 0.9, 0.999, 0.99, 0.01]],
                 ins, outs, fn=race, run_on_click=True, cache_examples=False,
                 example_labels=["the notes' saddle L = (1 − w₁w₂)² (§2.2.5), started beside w₁ = −w₂",
                                 "exactly on w₁ = −w₂: the gradient leads into the saddle and nobody leaves",
@@ -136,7 +137,7 @@ def _hessian_tab() -> None:
         fig = gr.Plot(show_label=False, min_width=320)
     ins = [surface, px, py]
     on(btn.click, inspect, ins, [md, fig], api_name="optim_hessian", **MID)
-    on([px.submit, py.submit, surface.input], inspect, ins, [md, fig], api_name="optim_hessian_live",
+    on([px.submit, py.submit, surface.input], live(inspect, 2), ins, [md, fig], api_name="optim_hessian_live",
        api_visibility="undocumented", **MID)
     on_first_open(inspect, ins, [md, fig], **MID)
     gr.Examples([D_HESS, ["saddle", 1.0, 1.0], ["saddle", 0.3, -0.8], ["rosenbrock", 1.0, 1.0],
@@ -170,7 +171,7 @@ def _warmup_tab() -> None:
         fig = gr.Plot(show_label=False, min_width=320)
     ins = [surface, x, y, lr, b1, b2, w, steps]
     on(btn.click, warmups, ins, [md, fig], api_name="optim_warmup", **MID)
-    on([lr.release, w.release, steps.release, b1.release, b2.release], warmups, ins, [md, fig],
+    on([lr.release, w.release, steps.release, b1.release, b2.release], live(warmups, 2), ins, [md, fig],
        api_name="optim_warmup_live", api_visibility="undocumented", trigger_mode="always_last", **MID)
     on_first_open(warmups, ins, [md, fig], **MID)
     gr.Examples([D_WARM, ["saddle", 0.5, 0.2, -1.0, 0.9, 0.999, 20, 200],

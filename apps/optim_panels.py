@@ -132,28 +132,33 @@ def race_md(tr: Any, surface: Any) -> str:
 
 
 def _run_race(surface: Any, optimizers: Any, x: Any, y: Any, steps: Any, lr_sgd: Any, lr_ad: Any, beta1: Any,
-              beta2: Any, alpha: Any, wd: Any) -> tuple[str, Any, Any, dict[str, Any]]:
+              beta2: Any, alpha: Any, wd: Any, progress: Any = None) -> tuple[str, Any, Any, dict[str, Any]]:
     s, names, cfg = parse_race(surface, optimizers, x, y, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd)
     from dlcore.optim_viz import get_surface, run_optimizers, surface_grid
     from dlcore.optim_viz.trajectories import RunSpec
     from dlcore.plotting.optim_viz import loss_figure, surface_image
 
     surf = get_surface(s)
-    tr = run_optimizers(surf, [RunSpec(n) for n in names], cfg)
+    if progress is not None and s == "tiny_net":  # the only slow surface: a network forward per step and grid point
+        progress(0, desc="the tiny network (trained once, then a forward and backward pass per step)")
+    tick = None if progress is None else (lambda t, _: progress((t, cfg.steps), desc="optimizer steps"))
+    tr = run_optimizers(surf, [RunSpec(n) for n in names], cfg, callback=tick)
+    if progress is not None and s == "tiny_net":
+        progress(1, desc="the contour grid (3,600 forward passes)")
     img, pm = surface_image(surface_grid(surf), tr)
     return race_md(tr, surf), img, loss_figure(tr, "loss per step (noise-free)"), pm.as_dict()
 
 
 @guard
 def race(surface: Any, optimizers: Any, x: Any, y: Any, steps: Any, lr_sgd: Any, lr_ad: Any, beta1: Any, beta2: Any,
-         alpha: Any, wd: Any) -> tuple[str, Any, Any, dict[str, Any]]:
+         alpha: Any, wd: Any, progress: Any = gr.Progress()) -> tuple[str, Any, Any, dict[str, Any]]:
     """Every chosen optimizer from one start on the surface: paths, loss per step, and a table."""
-    return _run_race(surface, optimizers, x, y, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd)
+    return _run_race(surface, optimizers, x, y, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd, progress)
 
 
 @guard
 def race_click(surface: Any, optimizers: Any, steps: Any, lr_sgd: Any, lr_ad: Any, beta1: Any, beta2: Any, alpha: Any,
-               wd: Any, pixmap: Any, evt: gr.SelectData) -> tuple[Any, ...]:
+               wd: Any, pixmap: Any, evt: gr.SelectData, progress: Any = gr.Progress()) -> tuple[Any, ...]:
     """A click on the picture: the new start, and the race from there."""
     from dlcore.plotting.explain_pixels import PixelMap
 
@@ -168,15 +173,16 @@ def race_click(surface: Any, optimizers: Any, steps: Any, lr_sgd: Any, lr_ad: An
     if not (x0 <= x <= x1 and y0 <= y <= y1):
         raise ValueError(f"the click at ({x:.3g}, {y:.3g}) is outside the contour plot; click inside the axes")
     x, y = round(x, 3), round(y, 3)
-    return (x, y, *_run_race(s, optimizers, x, y, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd))
+    return (x, y, *_run_race(s, optimizers, x, y, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd, progress))
 
 
 @guard
-def pick_surface(surface: Any) -> tuple[float, float, float, float]:
-    """The surface's own start and learning rates."""
+def pick_surface(surface: Any) -> tuple[float, float, float, float, int]:
+    """The surface's own start, learning rates and a number of steps that suits it."""
     s = parse_choice(surface, L["surface"], SURFACE_NAMES)
     info = SURFACES[s]
-    return info.start[0], info.start[1], info.log10_lr_sgd, info.log10_lr_adaptive
+    steps = 150 if s == "tiny_net" else 500 if s in ("rosenbrock", "beale") else 300
+    return info.start[0], info.start[1], info.log10_lr_sgd, info.log10_lr_adaptive, steps
 
 
 # ----------------------------------------------------------------------------- one step written out

@@ -80,7 +80,7 @@ SURFACES: dict[str, SurfaceInfo] = {
     "tiny_net": SurfaceInfo(
         "A real tiny network's 2-D slice (MLP on moons)",
         r"L(a, b) = \mathrm{CE}\big(f(X;\ \theta^\ast + a\,d_1 + b\,d_2),\ Y\big)",
-        (-1.5, 1.5, -1.5, 1.5), (-1.1, 1.2), -0.5, -1.0, ((0.0, 0.0),),
+        (-1.5, 1.5, -1.5, 1.5), (-1.1, 1.2), -1.0, -1.0, ((0.0, 0.0),),
         "A 2-16-16-2 MLP trained on 2-D moons (θ* at the origin), sliced along two filter-normalised random "
         "directions (Li et al. 2018): every step runs the real network forward and backward."),
 }

@@ -147,3 +147,21 @@ def test_every_example_of_the_tab_runs() -> None:
         for args, frag in ep.bad:
             with pytest.raises(Exception, match=re.escape(frag)):
                 fn(*args)
+
+
+def test_picking_a_surface_fills_its_start_and_rates() -> None:
+    x, y, lr1, lr2, steps = P.pick_surface("rosenbrock")
+    info = SURFACES["rosenbrock"]
+    assert (x, y, lr1, lr2) == (*info.start, info.log10_lr_sgd, info.log10_lr_adaptive) and steps == 500
+    assert P.pick_surface("tiny_net")[4] <= P.MAX_TINY_STEPS
+    with pytest.raises(Exception, match="surface"):
+        P.pick_surface(["saddle"])
+
+
+def test_tiny_net_race_converges_at_its_defaults() -> None:
+    """The real network's slice: from its default start, SGD and Adam reach θ* (the trained weights, the origin)."""
+    info = SURFACES["tiny_net"]
+    md, *_ = P.race("tiny_net", ["SGD", "Adam"], *info.start, 150, info.log10_lr_sgd, info.log10_lr_adaptive, 0.9,
+                    0.999, 0.99, 0.01)
+    for n in ("SGD", "Adam"):
+        assert float(row(md, n).split("|")[-2]) < 0.05, row(md, n)
