@@ -1,0 +1,100 @@
+"""Optimizer-lab figures (issue 15): the race on a 2-D surface, and one interaction through the HTTP API.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_optim.py [--repeats 15] [--no-http]
+
+Prints JSON lines. Targets from the issue, on this 2-core CPU:
+
+* ``optim_race_6x500``: :func:`dlcore.optim_viz.run_optimizers` of the notes' six optimizers × 500 steps
+  on Rosenbrock (one batched forward/backward per step, then each registry ``torch.optim`` step)
+  <= 200 ms; the peer, timed alternately in the same run, is the plain loop a learner would write:
+  six separate ``torch.optim`` optimizers, each with its own forward and backward per step;
+* ``optim_http_race``: the tab's default race (6 × 300 steps, the contour picture, the loss figure)
+  through ``POST /gradio_api/run/optim_race`` <= 300 ms, with a bare Gradio server's no-op endpoint
+  as the round-trip floor.
+
+The machine is shared: ``load_avg`` is reported with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import emit_ms, load_avg  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--no-http", action="store_true", help="skip serving the app (the HTTP figure)")
+    args = ap.parse_args(argv)
+    import torch
+
+    from dlcore.optim_viz import TrajectoryConfig, get_surface, run_optimizers
+    from dlcore.optim_viz.names import SEED_SIX
+    from dlcore.optim_viz.trajectories import RunSpec, build_optimizer
+
+    s = get_surface("rosenbrock")
+    cfg = TrajectoryConfig(steps=500)
+    specs = [RunSpec(n) for n in SEED_SIX]
+
+    def ours() -> None:
+        run_optimizers(s, specs, cfg)
+
+    def peer() -> None:  # six optimizers, six forward/backward passes per step
+        torch.set_num_threads(1)
+        c = cfg.resolved(s)
+        params = [torch.nn.Parameter(torch.tensor(c.start, dtype=torch.float64)) for _ in specs]
+        opts = [build_optimizer(sp, p, c, c.steps)[0] for sp, p in zip(specs, params)]
+        for t in range(c.steps):
+            for p, o in zip(params, opts):
+                o.zero_grad()
+                s.loss(p[None], t)[0].backward()
+                o.step()
+
+    ours()
+    peer()
+    a, b = [], []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        ours()
+        a.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        peer()
+        b.append((time.perf_counter() - t0) * 1000)
+    emit_ms("optim_race_6x500", a, target="<= 200 ms", load_avg=load_avg(), peer_name="six plain torch.optim loops",
+            peer_p50=round(statistics.median(b), 1),
+            note="Rosenbrock, the notes' six optimizers, 500 steps each, one torch thread")
+    if not args.no_http:
+        http_figures(args.repeats)
+    return 0
+
+
+def http_figures(repeats: int) -> None:
+    from apps.optim_panels import D_RACE
+    from bench.common import post_run, serve, timeit
+
+    with serve(peer=True) as peer_url:
+        post_run(peer_url, "noop", ["x"])
+        floor = timeit(lambda: post_run(peer_url, "noop", ["x"]), repeats)
+    with serve("--tabs", "optim") as url:
+        post_run(url, "optim_race", D_RACE, timeout=120)  # first call: torch.optim's imports, the first figure
+        times = []
+        for i in range(repeats):
+            args = list(D_RACE)
+            args[5] = -1.3 - 0.01 * (i % 10)  # a new η each time: nothing cached but the contour grid
+            times.append(timeit(lambda a=args: post_run(url, "optim_race", a), 1)[0])
+        emit_ms("optim_http_race", times, target="<= 300 ms", load_avg=load_avg(),
+                peer_name="no-op endpoint of a bare Gradio server, same POST", peer_p50=round(statistics.median(floor), 1),
+                note="POST /gradio_api/run/optim_race: 6 optimizers x 300 steps on the saddle, the contour picture "
+                     "and the loss figure")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
