@@ -32,10 +32,12 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import gradio as gr
+
+from apps.contract import Endpoint, ErrorDemo, SeedRef, iter_outputs
+from apps.stops import STOPS, StopRegistry, session_key
 
 __all__ = ["guard", "on", "with_failure_policy", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
            "Number", "Slider", "Dropdown", "Radio", "Checkbox", "STOPS", "StopRegistry",
@@ -81,11 +83,6 @@ class _Messages:
 
 
 _MESSAGES = _Messages()
-
-
-def session_key(request: Any) -> str:
-    """A stable key for one browser tab or API client (Gradio's session hash)."""
-    return getattr(request, "session_hash", None) or "anonymous"
 
 
 def _current_session() -> str | None:
@@ -303,117 +300,3 @@ class Checkbox(gr.Checkbox):
 
     is_template = True
     preprocess = _pass_through
-
-
-# ----------------------------------------------------------------------------- stopping
-class StopRegistry:
-    """The one stop mechanism: a ``threading.Event`` per (session, task) that a loop polls.
-
-    A handler runs ``with STOPS.running(request, "train") as stop: ... if stop.is_set(): ...``;
-    the Stop button calls ``STOPS.stop(request, "train")``. The loop then finishes its step and
-    ends with a status that says it stopped (nothing is killed mid-step).
-    """
-
-    def __init__(self) -> None:
-        self._events: dict[tuple[str, str], threading.Event] = {}
-        self._lock = threading.Lock()
-
-    class _Running:
-        def __init__(self, reg: "StopRegistry", key: tuple[str, str]) -> None:
-            self.reg, self.key, self.event = reg, key, threading.Event()
-
-        def __enter__(self) -> threading.Event:
-            with self.reg._lock:
-                old = self.reg._events.get(self.key)
-                if old is not None:  # a second run in the same session replaces the first
-                    old.set()
-                self.reg._events[self.key] = self.event
-            return self.event
-
-        def __exit__(self, *exc: Any) -> None:
-            with self.reg._lock:
-                if self.reg._events.get(self.key) is self.event:
-                    del self.reg._events[self.key]
-
-    def running(self, request: Any, task: str) -> "StopRegistry._Running":
-        """Context manager giving the stop Event of this session's run of ``task``."""
-        return StopRegistry._Running(self, (session_key(request), task))
-
-    def stop(self, request: Any, task: str) -> bool:
-        """Ask this session's running ``task`` to stop; False when nothing is running."""
-        with self._lock:
-            ev = self._events.get((session_key(request), task))
-        if ev is None:
-            return False
-        ev.set()
-        return True
-
-    def is_running(self, request: Any, task: str) -> bool:
-        with self._lock:
-            return (session_key(request), task) in self._events
-
-
-STOPS = StopRegistry()
-
-
-# ----------------------------------------------------------------------------- declarations
-@dataclass(frozen=True)
-class SeedRef:
-    """A section of the seed notes that a tab teaches (shown on the Start here tab)."""
-
-    seed: str     # seed file name, e.g. "000_5114ce2b17ca1821.txt"
-    section: str  # section number or anchor, e.g. "1.2.4" or "dl_1_3"
-    title: str    # the section's own title, as in the notes
-
-
-@dataclass
-class Endpoint:
-    """A named API endpoint of a tab, with inputs the tests call it with.
-
-    Attributes:
-        api_name: the ``api_name`` given to the event (without the leading slash).
-        examples: argument lists that must succeed (the first is the tab's default).
-        bad: argument lists that must fail with a clear ``gr.Error`` message; each is a
-            pair ``(args, fragment)`` where ``fragment`` must appear in the message.
-        facts: for each example (same index), a text that its answer must contain (checked by
-            the API test on the answer's text and numbers, so an example cannot "pass" empty).
-        heavy: True when a call may take more than a second (tests give it more time).
-        stateful: True when the endpoint keeps per-session state or streams; the concurrency
-            test runs such endpoints from several clients and compares with sequential answers.
-    """
-
-    api_name: str
-    examples: list[list[Any]] = field(default_factory=list)
-    bad: list[tuple[list[Any], str]] = field(default_factory=list)
-    facts: list[str] = field(default_factory=list)
-    heavy: bool = False
-    stateful: bool = False
-
-
-@dataclass(frozen=True)
-class ErrorDemo:
-    """How the browser test provokes one error on a tab and reads its message on the page.
-
-    Attributes:
-        fill: ``{label: text}`` typed into the boxes with these labels (first match, in order).
-        click: ``elem_id`` of the button to press.
-        expect: a fragment the page must then show (in place, or in a toast).
-        subtab: title of the sub-tab to open first, if the panel is not on the first one.
-    """
-
-    fill: dict[str, str]
-    click: str
-    expect: str
-    subtab: str | None = None
-
-
-def iter_outputs(result: Any) -> Iterator[Any]:
-    """Flatten an API answer (tuples, lists, dicts) into its leaves (for tests and benches)."""
-    if isinstance(result, dict):
-        for v in result.values():
-            yield from iter_outputs(v)
-    elif isinstance(result, (list, tuple)):
-        for v in result:
-            yield from iter_outputs(v)
-    else:
-        yield result

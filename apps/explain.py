@@ -16,6 +16,7 @@ from apps.common import (HEAVY, LIGHT, Checkbox, Dropdown, Endpoint, ErrorDemo, 
 from apps.explain_global import (ATTACK_CHOICES, COLOR_BY, actmax, actmax_default, attack_explain, clicked, embedding,
                                  model_choices, nearest, stop_actmax)
 from apps.explain_global import L as G
+from apps.explain_global import warmup  # noqa: F401  (launch runs it after start-up)
 from apps.explain_local import (L, N_MAX, PREDICTED, faithfulness, local_maps, sanity, sanity_default, smoothgrad_frame,
                                 smoothgrad_strips, stop_sanity)
 from apps.imaging import image_picker
@@ -331,22 +332,6 @@ ENDPOINTS = [
                   ([*D_ATTACK[:6], 2.0, *D_ATTACK[7:]], "ε (L∞ budget) = 2 is above the maximum 1")]),
 ]
 
-
-def warmup() -> None:
-    """Pay the one-off costs of the first click (Captum's and scikit-learn's imports, autograd, the first
-    figure) on a tiny untrained CNN: no zoo weights, no data."""
-    import torch
-    from sklearn.decomposition import PCA  # noqa: F401
-    from sklearn.manifold import TSNE  # noqa: F401
-
-    from dlcore.explain import explain_all
-    from dlcore.plotting import figure_to_png
-    from dlcore.plotting.explain import explanation_figure
-
-    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
-                              torch.nn.Linear(4 * 28 * 28, 10)).eval()
-    x = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    figure_to_png(explanation_figure(explain_all(net, x, configs={"lime": {"n_samples": 50}})))
 
 if __name__ == "__main__":
     import launch

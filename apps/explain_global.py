@@ -257,3 +257,20 @@ def attack_explain(model: Any, source: Any, index: Any, upload: Any, invert: Any
             "0 = no relation. The attack changed the pixels by at most ε, too little to see, yet the model's "
             "“reasons” moved with its answer."] + skipped
     return paragraphs(*text), attack_explanation_figure(ae, classes), "\n".join(rows), conversion(picked)
+
+
+def warmup() -> None:
+    """Pay the one-off costs of the first click (Captum's and scikit-learn's imports, autograd, the first
+    figure) on a tiny untrained CNN: no zoo weights, no data."""
+    import torch
+    from sklearn.decomposition import PCA  # noqa: F401
+    from sklearn.manifold import TSNE  # noqa: F401
+
+    from dlcore.explain import explain_all
+    from dlcore.plotting import figure_to_png
+    from dlcore.plotting.explain import explanation_figure
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(4 * 28 * 28, 10)).eval()
+    x = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    figure_to_png(explanation_figure(explain_all(net, x, configs={"lime": {"n_samples": 50}})))

@@ -154,3 +154,11 @@ def test_building_the_app_imports_no_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_every_app_module_is_wiring_sized():
+    """Issue 10: the maths lives in dlcore, so every apps/*.py is wiring only and at most 350 lines
+    (a big tab splits into apps/<tab>_<panel>.py)."""
+    long = {p.name: n for p in sorted((ROOT / "apps").glob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 350}
+    assert not long, f"apps modules over 350 lines (split them into panels): {long}"
