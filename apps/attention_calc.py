@@ -114,7 +114,10 @@ def build() -> None:
             check = gr.Markdown()
             fig = gr.Plot(label="scores and weights", format="png", show_label=False)
     ins = [q, k, v, scoring, mask, valid, heads, proj, hidden, seed, row]
-    on_first_open(guard(lambda *a: (*calculate(*a), figure(*a))), ins, [md, check, fig], **LIGHT)
+    # The default shows at once (a few ms); its figure follows on its own, so a learner who types at
+    # once is not overwritten by a slower first-open result arriving after their own.
+    on_first_open(calculate, ins, [md, check], **LIGHT)
+    on_first_open(figure_quiet, ins, fig, **HEAVY)
     on(btn.click, calculate, ins, [md, check], api_name="attention_calc", **LIGHT).then(
         figure_quiet, ins, fig, api_name="attention_calc_figure", **HEAVY)
     for i, comp in enumerate(ins):

@@ -108,6 +108,11 @@ _V3 = "[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]"
 _X4 = ("[[0.2, -0.4, 0.5, 0.1, -0.3, 0.8], [0.7, 0.1, -0.2, 0.4, 0.6, -0.5], "
        "[-0.1, 0.9, 0.3, -0.6, 0.2, 0.4], [0.5, 0.3, -0.7, 0.2, -0.1, 0.6]]")
 
+#: §8.4.4's translation I am happy -> Je suis content: the encoder states h_1, h_2, h_3 (keys and values,
+#: d = 4, illustrative numbers) and the decoder state s_{t'-1} after "Je suis" (the query, d = 3 ≠ 4:
+#: additive scoring allows it). With untrained (seeded) W_q, W_k, w_v the weights are near uniform.
+_H3 = "[[0.1, 0.6, -0.2, 0.3], [0.4, -0.1, 0.5, 0.2], [0.9, 0.2, 0.7, -0.4]]"
+
 #: The calculator's examples; the first is the default. The 4×6 ones are the shape of the notes'
 #: §8.4.6 walk-through ("Good morning, I am": T = 4 words, d = 6); the 1×6 query is its decoder's
 #: encoder–decoder attention (Q from one decoder word, K and V from the 4 encoder outputs → 1×6).
@@ -121,4 +126,6 @@ CALC_EXAMPLES: tuple[CalcExample, ...] = (
     CalcExample("3 heads, random W_Q, W_K, W_V, W_O", _X4, _X4, _X4, heads=3, projection="random"),
     CalcExample("encoder–decoder: 1 query, 4 encoder words (§8.4.6)",
                 "[[0.3, -0.2, 0.6, 0.1, 0.4, -0.5]]", _X4, _X4),
+    CalcExample("Bahdanau: s after 'Je suis' → h(I), h(am), h(happy)", "[[0.5, -0.3, 0.8]]", _H3, _H3,
+                scoring="additive"),
 )

@@ -120,6 +120,13 @@ def test_notes_cross_attention_shape_one_query_four_keys() -> None:
     assert "Q (1, 6), K (4, 6), V (4, 6) → O (1, 6)" in md
 
 
+def test_notes_bahdanau_example_scores_a_3_dim_state_against_4_dim_encoder_states() -> None:
+    """§8.4.4: the decoder state after 'Je suis' (query) against h(I), h(am), h(happy) (keys = values)."""
+    ex = next(e for e in CALC_EXAMPLES if "Je suis" in e.label)
+    md, checks = calc.calculate(*calc._example(ex))
+    assert "Q (1, 3), K (3, 4), V (3, 4) → O (1, 4)" in md and "Python floats" in checks
+
+
 def test_calculator_live_edit_shows_the_message_in_place_and_no_figure() -> None:
     md, checks = live(calc.calculate, 2)("[[1, 2], [3]]", *calc.DEFAULTS[1:])
     assert md.startswith("⚠ Q is ragged") and checks is None
