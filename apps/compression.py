@@ -100,10 +100,11 @@ def warmup() -> None:
     figure_to_png(fig)
 
 
-#: The browser test types too few test images into the early-exit panel (a number box: a slider would clamp the
-#: typed value in the browser) and reads the message in place of the result.
-ERROR_DEMO = ErrorDemo(fill={"test images (the first n": "50"}, click="compression-exit",
-                       expect="test images = 50 is below the minimum 100", subtab="Early exit")
+#: The browser test types too few training steps into the lottery panel (a number box: a slider would clamp the typed
+#: value in the browser) and reads the message in place of the result. The panel's first-open event only peeks at a
+#: kept result, so it cannot finish after the rejected click and paint over the message.
+ERROR_DEMO = ErrorDemo(fill={"training steps per run": "5"}, click="compression-lottery-run",
+                       expect="training steps per run = 5 is below the minimum 10", subtab="Lottery ticket")
 ENDPOINTS = [*compression_prune.ENDPOINTS, *compression_quant.ENDPOINTS, *compression_more.ENDPOINTS,
              *compression_table.ENDPOINTS]
 
