@@ -63,10 +63,34 @@ def _curves_md(c: Any) -> str:
     for m in c.models:
         for a in c.attacks:
             rows.append(f"| {md_escape(m)} | {a.upper()} | " + " | ".join(pct(v) for v in c.accuracy[m][a]) + " |")
-    return "\n\n".join([head, "\n".join(rows),
-                        "Read it: the shield under the *plain* attack looks robust (its gradient is hidden); under "
-                        "the adaptive attack it falls like the natural CNN. Only the adversarially trained model "
-                        "keeps its accuracy — and it paid for it in clean accuracy."])
+    if c.stopped:  # too few points for the lesson; n/a = not measured
+        return "\n\n".join([head, "\n".join(rows), "n/a = not measured before the stop."])
+    return "\n\n".join([head, "\n".join(rows), *_lessons(c)])
+
+
+def _lessons(c: Any) -> list[str]:
+    """What this run shows, read from its own numbers at ε = 0.1 (the budget the adversarially trained CNN
+    was trained for) or else the largest budget, under PGD if it was run."""
+    atk = "pgd" if "pgd" in c.attacks else c.attacks[0]
+    e = c.eps.index(0.1) if 0.1 in c.eps else max(range(len(c.eps)), key=lambda i: c.eps[i])
+    at = {m: c.accuracy[m][atk][e] for m in c.models}
+    find = lambda end: next((m for m in c.models if m.endswith(end)), None)  # noqa: E731
+    plain, adaptive, natural, robust = find(", plain"), find(", adaptive"), find("natural CNN"), find("trained")
+    where = f"{atk.upper()} at ε = {c.eps[e]:g}"
+    out = []
+    if plain and adaptive:
+        if at[plain] - at[adaptive] > 0.05:
+            out.append(f"Under the *plain* attack the shield looks robust ({pct(at[plain])}, {where}); the adaptive "
+                       f"attack takes it to {pct(at[adaptive])}: the shield hid the gradient, it did not remove the "
+                       "adversarial examples.")
+        else:
+            out.append(f"This shield hides no gradient: the plain attack already sees through it ({pct(at[plain])} "
+                       f"vs {pct(at[adaptive])} adaptive, {where}).")
+    if natural and robust:
+        out.append(f"The adversarially trained CNN keeps {pct(at[robust])} where the natural one keeps "
+                   f"{pct(at[natural])} ({where}), and pays for it on clean images ({pct(c.clean[robust])} vs "
+                   f"{pct(c.clean[natural])}).")
+    return out
 
 
 @guard

@@ -63,14 +63,14 @@ def shields(model: Any, defenses: Any, n: Any, preview: Any) -> tuple[str, Any]:
 
     net, x, y = _data(name, k)
     img, label, cls = zoo.test_image(name, i)
-    rows = ["| shield | what it does | gradient | clean accuracy without → with | change |", "|---|---|---|---:|---:|"]
+    rows = ["| shield | what it does | gradient | clean accuracy: none → shield (change) |", "|---|---|---|---:|"]
     gallery = [(_gray(img[0, 0]), f"#{i}: no shield")]
     for d in names:
         c = defense_cost(net, x, y, d)
         spec = DEFENSES[d]
-        grad = ("hidden (BPDA)" if not spec.differentiable else "true") + (", random (EOT)" if spec.random else "")
+        grad = ("hidden (BPDA)" if not spec.differentiable else "yes") + (", random (EOT)" if spec.random else "")
         rows.append(f"| {DEFENSE_DISPLAY[d]} | {WHAT[d]} | {grad} | {pct(c.clean_accuracy)} → {pct(c.defended_accuracy)}"
-                    f" | {-100 * c.cost:+.1f} points |")
+                    f" ({-100 * c.cost:+.1f}) |")
         with torch.no_grad():
             gallery.append((_gray(make_defense(d)(img)[0, 0]), DEFENSE_DISPLAY[d]))
     head = (f"**The price of each shield** on the first {len(y)} test images ({name}): the model is unchanged, the "
