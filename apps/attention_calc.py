@@ -14,8 +14,7 @@ import gradio as gr
 from apps.common import (HEAVY, LATEX, LIGHT, Dropdown, Endpoint, Number, Radio, guard, live, md_escape, on,
                          on_first_open)
 from apps.losses import steps_markdown
-from dlcore.attention.names import (CALC_EXAMPLES, MASK_LABELS, MASKS, MAX_TOKENS, PROJECTIONS, SCORING_LABELS,
-                                    SCORINGS)
+from dlcore.attention.names import CALC_EXAMPLES, MASK_LABELS, MASKS, MAX_TOKENS, PROJECTIONS, SCORING_LABELS
 
 RUN_BUTTON = "attention-calc-run"
 E0 = CALC_EXAMPLES[0]
