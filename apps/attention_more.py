@@ -86,9 +86,10 @@ def complexity(d: Any, k: Any, request: gr.Request = None) -> Iterator[tuple[str
                 yield _sweep_md(sweep, f"⏹ stopped at {kind}, n = {n} ({done - 1}/{total} timings kept)"), \
                     complexity_figure(sweep)
                 return
-            if kind in ("cached", "done"):
-                how = "cached: measured earlier in this server" if kind == "cached" else "measured just now"
-                yield _sweep_md(sweep, f"✅ d = {d_}, k = {k_} ({how})"), complexity_figure(sweep)
+            if kind in ("cached", "done"):  # the same words either way: one sweep, measured once per server
+                at = time.strftime("%H:%M:%S", time.gmtime(sweep.measured_at))
+                yield _sweep_md(sweep, f"✅ d = {d_}, k = {k_}: measured on this server at {at} UTC (kept: pressing "
+                                       "again shows the same numbers)"), complexity_figure(sweep)
                 return
             if time.perf_counter() - last > 0.5:
                 last = time.perf_counter()

@@ -102,6 +102,7 @@ class ComplexitySweep:
     paths: dict[str, list[int]] = field(default_factory=dict)
     path_lengths: list[int] = field(default_factory=list)
     stopped: bool = False
+    measured_at: float = 0.0  # time.time() when the sweep finished (0 while running or stopped)
 
     @property
     def crossover(self) -> int:
@@ -144,6 +145,7 @@ def _sweep(lengths: tuple[int, ...], d: int, k: int, stop_event: threading.Event
     res.path_lengths = [n for n in (2, 4, 8, 16, 32) if n <= max(lengths)]
     with one_thread():
         res.paths = {kind: [path_length(kind, n, 4, k) for n in res.path_lengths] for kind in LAYER_KINDS}
+    res.measured_at = time.time()
     with _CACHE_LOCK:
         _CACHE[(lengths, d, k)] = res
     yield "done", max(lengths), res
