@@ -13,7 +13,8 @@ import gradio as gr
 
 from apps.common import (LATEX, LIGHT, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, live, on,
                          on_first_open)
-from apps.optim_panels import (D_RACE, L, MAX_UI_STEPS, inspect, one_step, pick_surface, race, race_click, warmups)
+from apps.optim_panels import (D_RACE, L, MAX_UI_STEPS, inspect, inspect_click, one_step, pick_surface, race,
+                                race_click, warmups)
 from dlcore.optim_viz.names import LR_RANGE_LOG10, OPTIMIZER_NAMES, SEED_SIX, SURFACE_NAMES, SURFACES
 
 TITLE = "Optimizers: watch the update rules race"
@@ -134,14 +135,18 @@ def _hessian_tab() -> None:
     btn = gr.Button("Inspect the point", variant="primary", elem_id="optim-hessian-run")
     with gr.Row(equal_height=False):
         md = gr.Markdown(latex_delimiters=LATEX)
-        fig = gr.Plot(show_label=False, min_width=320)
-    ins = [surface, px, py]
-    on(btn.click, inspect, ins, [md, fig], api_name="optim_hessian", **MID)
-    on([px.submit, py.submit, surface.input], live(inspect, 2), ins, [md, fig], api_name="optim_hessian_live",
+        picture = gr.Image(type="numpy", format="png", interactive=False, show_label=False, label="window",
+                           min_width=320)
+    pixmap = gr.State(None)
+    ins, outs = [surface, px, py], [md, picture, pixmap]
+    on(btn.click, inspect, ins, outs, api_name="optim_hessian", **MID)
+    on([px.submit, py.submit, surface.input], live(inspect, 3), ins, outs, api_name="optim_hessian_live",
        api_visibility="undocumented", **MID)
-    on_first_open(inspect, ins, [md, fig], **MID)
+    on(picture.select, inspect_click, [surface, pixmap], [px, py, *outs], api_name="optim_hessian_click",
+       api_visibility="undocumented", message=md, **MID)
+    on_first_open(inspect, ins, outs, **MID)
     gr.Examples([D_HESS, ["saddle", 1.0, 1.0], ["saddle", 0.3, -0.8], ["rosenbrock", 1.0, 1.0],
-                 ["ill_conditioned", 0.0, 0.0], ["beale", 3.0, 0.5]], ins, [md, fig], fn=inspect,
+                 ["ill_conditioned", 0.0, 0.0], ["beale", 3.0, 0.5]], ins, outs, fn=inspect,
                 run_on_click=True, cache_examples=False,
                 example_labels=["the notes' example: (0, 0) of L = (1 − w₁w₂)², H = [[0, −2], [−2, 0]], λ = ±2",
                                 "(1, 1) on the curve of minima: λ = 0 and 4, the test cannot decide",

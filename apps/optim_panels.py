@@ -258,14 +258,36 @@ VERDICT_TEXT = {"minimum": "all eigenvalues > 0: **a local minimum**",
 
 
 @guard
-def inspect(surface: Any, x: Any, y: Any) -> tuple[str, Any]:
+def inspect(surface: Any, x: Any, y: Any) -> tuple[str, Any, dict[str, Any]]:
     """Gradient, Hessian (torch.autograd.functional.hessian), eigenvalues and eigenvectors, the verdict and the
     escape direction at one point."""
+    return _inspect(surface, x, y)
+
+
+@guard
+def inspect_click(surface: Any, pixmap: Any, evt: gr.SelectData) -> tuple[Any, ...]:
+    """A click on the inspector's picture: inspect the clicked point."""
+    from dlcore.plotting.explain_pixels import PixelMap
+
+    idx = getattr(evt, "index", None)
+    if not isinstance(idx, (list, tuple)) or len(idx) != 2:
+        raise ValueError("click on the picture to choose a point")
+    if not isinstance(pixmap, dict):
+        raise ValueError("inspect a point once before clicking on the picture")
+    pm = PixelMap.from_dict(pixmap)
+    x, y = pm.to_data(*idx)
+    if not (min(pm.xlim) <= x <= max(pm.xlim) and min(pm.ylim) <= y <= max(pm.ylim)):
+        raise ValueError(f"the click at ({x:.3g}, {y:.3g}) is outside the contour plot; click inside the axes")
+    x, y = round(x, 3), round(y, 3)
+    return (x, y, *_inspect(surface, x, y))
+
+
+def _inspect(surface: Any, x: Any, y: Any) -> tuple[str, Any, dict[str, Any]]:
     s = parse_choice(surface, L["surface"], SURFACE_NAMES)
     p = parse_point(s, x, y, L["px"], L["py"])
     from dlcore.optim_viz import get_surface, inspect_point
     from dlcore.optim_viz.hessian import SEED_CORRECTION
-    from dlcore.plotting.optim_viz import hessian_figure
+    from dlcore.plotting.optim_viz import hessian_image
 
     r = inspect_point(get_surface(s), p)
     lam, vecs = r.eigenvalues, r.eigenvectors
@@ -276,7 +298,8 @@ def inspect(surface: Any, x: Any, y: Any) -> tuple[str, Any]:
            f"\\lambda_2 = {_f(float(lam[1]), 6)},\\ u_2 = {_pt(vecs[:, 1], 4)}$$",
            f"Verdict: {VERDICT_TEXT[r.verdict]}."]
     if r.escape is not None:
-        out.append(f"\n**Escape direction** (the eigenvector of λ = {_f(float(lam[0]), 4)}): u = {_pt(r.escape, 4)}. "
+        what = "Escape direction" if r.verdict == "saddle" else "Direction of negative curvature"
+        out.append(f"\n**{what}** (the eigenvector of λ = {_f(float(lam[0]), 4)}): u = {_pt(r.escape, 4)}. "
                    f"Stepping θ = θ′ + u: L = **{_f(r.loss_after, 6)}** (the real function) vs "
                    f"{_f(r.taylor_after, 6)} predicted by the second-order Taylor model, both below L(θ′) = "
                    f"{_f(r.loss, 6)}." if r.loss_after is not None and r.loss_after < r.loss else
@@ -285,8 +308,10 @@ def inspect(surface: Any, x: Any, y: Any) -> tuple[str, Any]:
     if s == "saddle":
         out.append(f"\n> ⚠ **The notes' sign slip:** {md_escape(SEED_CORRECTION)}")
     out.append("\nPicture: the real loss (filled), the Taylor model L(θ′) + uᵀg + ½uᵀHu (dashed), the "
-               "eigenvectors (red: negative curvature, blue: positive) and −g (green).")
-    return "\n\n".join(out), hessian_figure(r)
+               "eigenvectors (red: negative curvature, blue: positive) and −g (green). **Click it to inspect "
+               "another point.**")
+    img, pm = hessian_image(r)
+    return "\n\n".join(out), img, pm.as_dict()
 
 
 # ----------------------------------------------------------------------------- warm-up

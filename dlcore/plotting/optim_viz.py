@@ -22,7 +22,8 @@ from dlcore.optim_viz.names import OPTIMIZER_NAMES, SURFACES
 from dlcore.plotting import PALETTE, new_figure
 from dlcore.plotting.explain_pixels import PixelMap
 
-__all__ = ["run_colors", "surface_figure", "surface_image", "loss_figure", "hessian_figure", "warmup_figure"]
+__all__ = ["run_colors", "surface_figure", "surface_image", "figure_pixels", "loss_figure", "hessian_figure",
+           "hessian_image", "warmup_figure"]
 
 W = 5.2  # inches: one figure column
 
@@ -124,17 +125,7 @@ def surface_image(grid: Any, traj: Any | None = None, surface: str | None = None
                   ) -> tuple[np.ndarray, PixelMap]:
     """:func:`surface_figure` as an ``(H, W, 3)`` uint8 picture and the :class:`PixelMap` of its main axes
     (a click on the picture → the start (x, y))."""
-    fig = surface_figure(grid, traj, surface, upto)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    rgba = np.asarray(canvas.buffer_rgba())
-    height, width = rgba.shape[:2]
-    ax = fig.axes[0]
-    box = ax.get_window_extent()  # display pixels, origin bottom-left
-    pm = PixelMap(float(box.x0), float(height - box.y1), float(box.x1), float(height - box.y0),
-                  tuple(float(v) for v in ax.get_xlim()), tuple(float(v) for v in ax.get_ylim()),  # type: ignore[arg-type]
-                  int(width), int(height))
-    return rgba[..., :3].copy(), pm
+    return figure_pixels(surface_figure(grid, traj, surface, upto))
 
 
 def loss_figure(traj: Any, title: str = "loss per step") -> Figure:
@@ -181,6 +172,26 @@ def hessian_figure(report: Any) -> Figure:
     ax.set(xlim=(float(xs[0]), float(xs[-1])), ylim=(float(ys[0]), float(ys[-1])), xlabel="θ₁", ylabel="θ₂")
     ax.set_title(f"{report.verdict} at ({p[0]:.3g}, {p[1]:.3g}) · dashed: Taylor model", fontsize=10)
     return fig
+
+
+def figure_pixels(fig: Figure, ax: Any | None = None) -> tuple[np.ndarray, PixelMap]:
+    """Render ``fig`` to an ``(H, W, 3)`` uint8 picture and the :class:`PixelMap` of ``ax`` (default: the
+    first axes) in it: a click on the picture → data (x, y)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    height, width = rgba.shape[:2]
+    ax = ax if ax is not None else fig.axes[0]
+    box = ax.get_window_extent()  # display pixels, origin bottom-left, after the layout ran
+    pm = PixelMap(float(box.x0), float(height - box.y1), float(box.x1), float(height - box.y0),
+                  tuple(float(v) for v in ax.get_xlim()), tuple(float(v) for v in ax.get_ylim()),  # type: ignore[arg-type]
+                  int(width), int(height))
+    return rgba[..., :3].copy(), pm
+
+
+def hessian_image(report: Any) -> tuple[np.ndarray, PixelMap]:
+    """:func:`hessian_figure` as a picture and its click map (a click → the next point to inspect)."""
+    return figure_pixels(hessian_figure(report))
 
 
 def warmup_figure(cmp: Any) -> Figure:

@@ -109,12 +109,25 @@ def test_one_step_numbers_are_the_notes_formulas() -> None:
 
 
 def test_saddle_inspector_reproduces_the_notes() -> None:
-    md, fig = P.inspect(*tab.D_HESS)
+    md, img, pm = P.inspect(*tab.D_HESS)
+    assert img.shape == (pm["height"], pm["width"], 3)
     assert r"H = \begin{bmatrix}0&-2\\-2&0\end{bmatrix}" in md
     assert r"\lambda_1 = -2" in md and r"\lambda_2 = 2" in md and "a saddle point" in md
     assert "u = (0.7071, 0.7071)" in md and "L = **0.25**" in md
     assert "cannot decide" in P.inspect("saddle", 1.0, 1.0)[0]
     assert "a local minimum" in P.inspect("rosenbrock", 1.0, 1.0)[0]
+
+
+def test_click_on_the_inspector_inspects_there() -> None:
+    _, _, pm = P.inspect(*tab.D_HESS)
+    px = pm["left"] + (0.3 - pm["xlim"][0]) / (pm["xlim"][1] - pm["xlim"][0]) * (pm["right"] - pm["left"])
+    py = pm["bottom"] - (-0.2 - pm["ylim"][0]) / (pm["ylim"][1] - pm["ylim"][0]) * (pm["bottom"] - pm["top"])
+    x, y, md, img, pm2 = P.inspect_click("saddle", pm, SimpleNamespace(index=[px, py]))
+    assert abs(x - 0.3) < 0.01 and abs(y + 0.2) < 0.01
+    assert f"θ′ = {P._pt((x, y), 6)}" in md and "not a critical point" in md
+    assert pm2["xlim"][0] < x < pm2["xlim"][1]  # the new window is centred on the new point
+    with pytest.raises(Exception, match="outside the contour plot"):
+        P.inspect_click("saddle", pm, SimpleNamespace(index=[1, 1]))
 
 
 def test_warmup_panel() -> None:
