@@ -170,6 +170,10 @@ def sample(model: nn.Module, schedule: NoiseSchedule, shape: tuple[int, ...], co
                 break
     finally:
         model.train(was)
+    if not traj:  # stopped before the first kept step: keep the state it stopped in (x before step i + 1)
+        traj.append(x.cpu())
+        x0s.append(out.pred_original_sample.cpu())
+        kept = [i + 1]
     kept = kept[:len(traj)]
     return SampleResult(x.cpu(), ts, kept, torch.stack(traj), torch.stack(x0s), time.perf_counter() - t0,
                         len(stds), cfg, status, stds)
