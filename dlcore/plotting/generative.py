@@ -205,5 +205,5 @@ def neighbours_figure(samples: torch.Tensor, neighbours, max_rows: int = 8) -> F
     for ax in axes.flat:
         ax.axis("off")
     typ = neighbours.typical
-    fig.suptitle("nearest training images" + (f" (real test images: median {typ:.1f})" if math.isfinite(typ) else ""))
+    fig.suptitle("nearest training images" + (f"\n(real test images: median {typ:.1f})" if math.isfinite(typ) else ""))
     return finish(fig)
