@@ -16,10 +16,11 @@ from apps.common import (HEAVY, LATEX, LIGHT, Dropdown, Endpoint, ErrorDemo, Num
                          on, on_first_open)
 from apps.generative_diffusion import BETA_SCHEDULES, DIFFUSION_TOYS, SAMPLERS, TIME_INPUTS
 from apps.generative_diffusion import L as D
-from apps.generative_diffusion import (ddpm_frame, ddpm_images, ddpm_sweep, diffusers_check, forward, stop_ddpm,
+from apps.generative_diffusion import (ddpm_default, ddpm_frame, ddpm_images, ddpm_sweep, diffusers_check, forward, stop_ddpm,
                                        stop_toy, toy_diffusion)
 from apps.generative_gan import (DCGAN, DDPM, GAN_TOYS, IMAGE_MODELS, INTERPOLATIONS, L, OBJECTIVES, PAIRS, TOY_TITLES,
-                                 dcgan_grid, dcgan_walk, divergence, gan_live, score, stop_gan)
+                                 dcgan_grid, dcgan_walk, divergence, gan_live, score, stop_gan,
+                                 stop_score)
 
 TITLE = "GAN and diffusion: sample, train, compare"
 RUN_BUTTON = "generative-run"
@@ -38,7 +39,7 @@ INTRO = ("**Generative models** (生成式模型, seed 000 §8.5): a **GAN** (�
 D_GRID = [0, 16]
 D_WALK = [0, 1, 9, "slerp"]
 D_DIV = ["uniform", 1.0]
-D_GAN = ["ring", "non_saturating", 3000, 50, 0]
+D_GAN = ["ring", "wgan_gp", 3000, 50, 0]
 D_FWD = [0, 500, "linear", 1000, 1e-4, 0.02]
 D_TOY = ["gauss_1d", 1000, "sinusoidal", "ddpm", 1000, 2000, 0]
 D_IMG = [0, 16, "ddim", 50, 0.0]
@@ -103,12 +104,15 @@ def _gan_tab() -> None:
     on(btn.click, gan_live, ins, outs, api_name="generative_gan", **HEAVY)
     on(stop.click, stop_gan, None, status, api_name="generative_gan_stop", **LIGHT)
     on_first_open(gan_preview, ins, outs, **HEAVY)
-    gr.Examples([D_GAN, ["ring", "minimax", 3000, 50, 0], ["ring", "wgan", 3000, 50, 0], ["ring", "wgan_gp", 3000, 50, 0],
-                 ["two_moons", "non_saturating", 2000, 50, 0], ["grid", "wgan_gp", 4000, 100, 0]], ins, outs,
+    gr.Examples([D_GAN, ["ring", "non_saturating", 3000, 50, 0], ["ring", "minimax", 3000, 50, 0],
+                 ["ring", "wgan", 3000, 50, 0], ["two_moons", "non_saturating", 3000, 50, 0],
+                 ["grid", "wgan_gp", 4000, 100, 0]], ins, outs,
                 fn=gan_live, run_on_click=True, cache_examples=False, label="Examples (seed 000 §8.5.1)",
-                example_labels=["ring of 8: non-saturating -log D(G(z))", "the notes' minimax game as written "
-                                "(saturating)", "WGAN, weight clipping (RMSprop 5e-5, clip 0.01, n_critic 5)",
-                                "WGAN-GP (λ 10, Adam 1e-4, β (0, 0.9))", "two moons", "grid of 25 with WGAN-GP"])
+                example_labels=["ring of 8, WGAN-GP (λ 10, Adam 1e-4, β (0, 0.9)): 8/8 modes by step 2,500 here",
+                                "ring, non-saturating −log D(G(z)) (Adam 2e-4, β (0.5, 0.999))",
+                                "the notes' minimax game as written (saturating)",
+                                "WGAN, weight clipping (RMSprop 5e-5, clip 0.01, n_critic 5)", "two moons, non-saturating",
+                                "grid of 25 with WGAN-GP"])
 
 
 @guard
@@ -117,7 +121,8 @@ def gan_preview(*args: Any) -> tuple[str, Any, Any]:
     frames = gan_live(*args)
     md, fig, curves = next(frames)
     frames.close()
-    return ("Untrained G and D (step 0). Press **Train the GAN**: the default is 3,000 steps, a frame every 50.",
+    return ("Untrained G and D (step 0). Press **Train the GAN**: the default is WGAN-GP on the ring, 3,000 steps, a "
+            "frame every 50.",
             fig, curves)
 
 
@@ -234,7 +239,7 @@ def _ddpm_tab() -> None:
        trigger_mode="always_last", **HEAVY)
     on(stop.click, stop_ddpm, None, status, api_name="generative_ddpm_stop", **LIGHT)
     on(check.click, diffusers_check, [smp, steps, eta], status, api_name="generative_diffusers", **HEAVY)
-    on_first_open(ddpm_images, ins, outs, **HEAVY)
+    on_first_open(ddpm_default, ins, [*outs, fstatus, ffig], **HEAVY)
     gr.Examples([D_IMG, [0, 16, "ddpm", 1000, 0.0], [0, 16, "ddim", 10, 0.0], [0, 16, "ddim", 50, 1.0]], ins, outs,
                 fn=ddpm_images, run_on_click=True, cache_examples=False, label="Examples", example_labels=[
                     "DDIM, 50 steps, η = 0 (how the manifest scores it)", "DDPM, all 1,000 steps (the seed's reverse chain)",
@@ -261,11 +266,14 @@ def _score_tab() -> None:
         gen = Radio(_choices(IMAGE_MODELS), value=D_SCORE[0], label=L["generator"])
         n = Number(D_SCORE[1], precision=0, label=L["n_score"], minimum=16, maximum=1000)
         seed = Number(D_SCORE[2], precision=0, label=L["seed"], minimum=0)
-    btn = gr.Button("Score", variant="primary", elem_id="generative-score-run")
+    with gr.Row():
+        btn = gr.Button("Score", variant="primary", elem_id="generative-score-run")
+        stop = gr.Button("Stop", elem_id="generative-score-stop")
     status = gr.Markdown()
     with gr.Row():
         hist, nb = gr.Plot(show_label=False), gr.Plot(show_label=False)
     on(btn.click, score, [gen, n, seed], [status, hist, nb], api_name="generative_score", **HEAVY)
+    on(stop.click, stop_score, None, status, api_name="generative_score_stop", **LIGHT)
     on_first_open(score, [gen, n, seed], [status, hist, nb], **HEAVY)
     gr.Examples([D_SCORE, [DDPM, 256, 1234]], [gen, n, seed], [status, hist, nb], fn=score, run_on_click=True,
                 cache_examples=False, label="Examples",
@@ -338,9 +346,10 @@ ENDPOINTS = [
                   (["five", 4, 0], "step counts to compare")]),
     Endpoint("generative_diffusers", heavy=True, examples=[["ddim", 10, 0.0]], facts=["diffusers"],
              bad=[(["ddim", 0, 0.0], "sampling steps = 0 is below the minimum 1")]),
-    Endpoint("generative_score", heavy=True, examples=[[DCGAN, 100, 0]], facts=["IS analogue"],
+    Endpoint("generative_score", heavy=True, stateful=True, examples=[[DCGAN, 100, 0]], facts=["IS analogue"],
              bad=[([DDPM, 1000, 0], "samples to score = 1000 is above the maximum 256"),
                   (["fmnist_cnn", 100, 0], "generator 'fmnist_cnn' is not one of")]),
+    Endpoint("generative_score_stop", examples=[[]], facts=["Nothing is running"]),
 ]
 
 

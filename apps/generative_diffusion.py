@@ -272,6 +272,23 @@ def ddpm_frame(seed: Any, n: Any, sampler: Any, steps: Any, eta: Any, frame: Any
     return md, reverse_figure(res, frame=f, n_images=min(8, k))
 
 
+@guard
+def ddpm_default(seed: Any, n: Any, sampler: Any, steps: Any, eta: Any) -> tuple[Any, ...]:
+    """The default run when the panel first opens: the grid, the strip and the last kept frame large."""
+    sd, k, cfg = image_settings(seed, n, sampler, steps, eta)
+    require_model(DDPM)
+    from dlcore.plotting.diffusion import reverse_figure
+    from dlcore.plotting.generative import sample_grid_figure
+    from dlcore.train.runtime import torch_threads
+
+    with torch_threads(1):
+        res, sc = RUNS.get((sd, k, cfg), lambda: _image_run(sd, k, cfg))
+    last = len(res.kept) - 1
+    fmd, ffig = ddpm_frame(seed, n, sampler, steps, eta, last)
+    return (_image_md(sd, k, cfg, res, sc), sample_grid_figure(res.samples, sc, ncols=8), reverse_figure(res),
+            gr.update(maximum=max(1, last), value=last), fmd, ffig)
+
+
 def _alpha_bar(t: int) -> float:
     from dlcore.generative import schedule_of
 

@@ -150,7 +150,8 @@ def divergence(pair: Any, shift: Any) -> tuple[str, Any]:
     md = (f"**θ = {s:g}** ({md_escape(PAIRS[pair])}): {sat} nats (log 2 = {LOG2:.4f}), **W1 = {pt.w1:.3f}** "
           f"(the shift itself). From {5000:,} samples: JS ≈ {pt.js_hist:.4f} (histogram, 200 bins), "
           f"W1 ≈ {pt.w1_samples:.3f} (sorted samples). The original GAN's best discriminator reaches "
-          f"max_D V = 2·JS − log 4 = {pt.gan_value:.4f}. Here {why}. A generator trained on JS gets **no gradient** "
+          f"max_D V = 2·JS − log 4 = {pt.gan_value:.4f} (Goodfellow et al. 2014, Theorem 1; the notes write "
+          f"log 4 − 2·JS, the same relation with the sign flipped). Here {why}. A generator trained on JS gets **no gradient** "
           "once it saturates; W1 still says how far to move (the WGAN's point, seed 000 §8.5.1).")
     return md, divergence_figure(sweep, pt)
 
@@ -244,46 +245,65 @@ def score_settings(name: Any, n: Any, seed: Any) -> tuple[str, int, int]:
 
 
 @guard
-def score(name: Any, n: Any, seed: Any) -> Iterator[tuple[str, Any, Any]]:
+def score(name: Any, n: Any, seed: Any, request: gr.Request = None  # type: ignore[assignment]
+          ) -> Iterator[tuple[str, Any, Any]]:
     """The zoo classifier's verdicts on n samples (confidence, class histogram, IS analogue) beside
-    real test images, and the nearest training image of the first samples (memorisation check)."""
+    real test images, and the nearest training image of the first samples (memorisation check).
+
+    Samples are drawn exactly as the manifest's score draws them (batches of 256, seed + batch), so
+    1,000 samples at seed 1234 re-measure the recorded numbers."""
     name, n, seed = score_settings(name, n, seed)
     require_model(name)
     import torch
 
-    from dlcore.generative import IMAGE_SAMPLER, classifier_score, generate_images, nearest_training_images
-    from dlcore.generative import reference_score
+    from apps.explain_stream import stream
+    from dlcore.generative import IMAGE_SAMPLER, classifier_score, dcgan_samples, ddpm_image_samples
+    from dlcore.generative import nearest_training_images, reference_score
     from dlcore.plotting.generative import class_histogram_figure, neighbours_figure
     from dlcore.train.runtime import torch_threads
-
-    def compute() -> Iterator[tuple[str, Any]]:
-        imgs, batch = [], 64 if name == DDPM else 250
-        for i, start in enumerate(range(0, n, batch)):
-            yield f"⏳ sampling {IMAGE_MODELS[name]}: {start}/{n} {bar(start, n)}", None
-            imgs.append(generate_images(name, min(batch, n - start), seed + i, IMAGE_SAMPLER))
-        yield "⏳ scoring and looking for the nearest training images…", None
-        x = torch.cat(imgs)
-        yield "", (x, classifier_score(x), nearest_training_images(x[:6]))
 
     key = (name, n, seed)
     cached = SCORES.peek(key)
     if cached is None:
-        with torch_threads(1):
-            for msg, res in compute():
-                if res is None:
-                    yield msg, gr.skip(), gr.skip()
-                else:
-                    cached = res
+        imgs = []
+        with STOPS.running(request, "generative_score") as stop, torch_threads(1):
+            for i, start in enumerate(range(0, n, 256)):
+                m = min(256, n - start)
+                if name == DCGAN:
+                    yield f"⏳ sampling {IMAGE_MODELS[name]}: {start}/{n} {bar(start, n)}", gr.skip(), gr.skip()
+                    imgs.append(dcgan_samples(m, seed + i).images)
+                    continue
+                work = lambda cb: ddpm_image_samples(m, seed + i, IMAGE_SAMPLER, keep=1, callback=cb,  # noqa: E731
+                                                     stop_event=stop)
+                for p, res in stream(work, stop=stop):
+                    j = p.get("step", -1) + 1
+                    done = start + m * j / 50
+                    if res is None:
+                        yield (f"⏳ sampling {IMAGE_MODELS[name]}: images {start}–{start + m} of {n}, DDIM step {j}/50 "
+                               f"{bar(done, n)}", gr.skip(), gr.skip())
+                    elif res.status == "stopped":
+                        yield f"⏹ stopped while sampling images {start}–{start + m}: nothing scored.", None, None
+                        return
+                    else:
+                        imgs.append(res.samples)
+            if stop.is_set():
+                yield "⏹ stopped: nothing scored.", None, None
+                return
+        yield "⏳ scoring and looking for the nearest training images…", gr.skip(), gr.skip()
+        x = torch.cat(imgs)
+        cached = (x, classifier_score(x), nearest_training_images(x[:6]))
         SCORES.put(key, cached)
     x, sc, nb = cached
     ref = reference_score()
     d1 = nb.distances[:, 0]
     copied = int((d1 < 0.5 * nb.typical).sum())
     how = "" if name == DCGAN else " (DDIM, 50 steps, η = 0: the sampler the manifest was scored with)"
+    same = (" These are **the manifest's own 1,000 samples**, so the numbers below re-measure the recorded ones."
+            if (n, seed) == (1000, 1234) else "")
     md = (f"**{n} samples of the {IMAGE_MODELS[name]}, seed {seed}**{how}: mean confidence **{sc.mean_confidence:.2f}**, "
           f"IS analogue **{sc.inception_score:.2f}**, **{sc.classes_covered}/10** classes with ≥ 2 % of the samples. "
           f"Real test images with the same classifier: {ref.mean_confidence:.2f}, IS {ref.inception_score:.2f}, "
-          f"{ref.classes_covered}/10 — the scale to read these on. {recorded_line(name)}  \n"
+          f"{ref.classes_covered}/10 — the scale to read these on.{same} {recorded_line(name)}  \n"
           f"**Memorisation check**: the first {len(d1)} samples' nearest training images are at L2 "
           f"{float(d1.min()):.2f} … {float(d1.max()):.2f}; real test images sit at a median {nb.typical:.2f} from "
           f"their nearest training image. {copied} sample(s) closer than half of that (a near copy would be).  \n"
@@ -291,3 +311,10 @@ def score(name: Any, n: Any, seed: Any) -> Iterator[tuple[str, Any, Any]]:
           "p(y)), Salimans et al. 2016) — not the Inception network, not FID; it rewards confident, class-balanced "
           "samples and cannot see blur the classifier tolerates.")
     yield md, class_histogram_figure(sc, ref), neighbours_figure(x[:6], nb, max_rows=6)
+
+
+@guard
+def stop_score(request: gr.Request = None) -> str:  # type: ignore[assignment]
+    if STOPS.stop(request, "generative_score"):
+        return "⏹ stopping after the current step…"
+    return "Nothing is running: press **Score** first."

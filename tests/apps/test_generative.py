@@ -196,3 +196,41 @@ def test_score_matches_the_classifier_on_the_same_samples() -> None:
     md = list(G.score(G.DCGAN, 32, 5))[-1][0]
     imgs = torch.cat([generate_images(G.DCGAN, 32, 5)])
     assert f"mean confidence **{classifier_score(imgs).mean_confidence:.2f}**" in md
+
+
+def test_score_of_the_manifest_samples_re_measures_the_manifest() -> None:
+    from dlcore.generative import recorded_score
+
+    md = list(G.score(G.DCGAN, 1000, 1234))[-1][0]
+    rec = recorded_score(G.DCGAN)
+    assert "the manifest's own 1,000 samples" in md
+    assert md.count(f"IS analogue **{rec['inception_score']:.2f}**") == 2  # measured here and recorded
+    assert md.count(f"mean confidence **{rec['mean_confidence']:.2f}**") == 2
+
+
+def test_score_stops_on_request() -> None:
+    req = _Req("score-stop-test")
+    run = G.score(G.DDPM, 64, 3, request=req)
+    first = next(run)
+    assert "⏳ sampling" in first[0]
+    G.stop_score(req)
+    assert "⏹ stopped" in list(run)[-1][0]
+
+
+def test_a_chain_stopped_before_its_first_kept_step_still_returns() -> None:
+    """keep=1 keeps only the last step; a stop before it used to fail on an empty frame list."""
+    import threading
+
+    from dlcore.generative import SamplerConfig, make_schedule, sample
+
+    class Eps(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 2)
+
+        def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            return self.lin(x)
+
+    res = sample(Eps(), make_schedule(), (8, 2), SamplerConfig("ddim", 20), keep=1,
+                 callback=lambda i, m: i == 3, stop_event=threading.Event())
+    assert res.status == "stopped" and res.model_calls == 4 and res.kept == [4] and res.trajectory.shape == (1, 8, 2)
