@@ -22,7 +22,7 @@ import weakref
 from collections import OrderedDict
 from typing import Callable, Generic, Hashable, Iterable, TypeVar
 
-__all__ = ["LazyCache", "all_caches"]
+__all__ = ["LazyCache", "all_caches", "lazy_exports"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -124,3 +124,28 @@ class LazyCache(Generic[K, V]):
 def all_caches() -> list[LazyCache]:
     """Every live cache in this process (for a memory/status report)."""
     return list(_REGISTRY)
+
+
+def lazy_exports(package: str, exports: dict[str, str], namespace: dict) -> tuple[Callable, Callable]:
+    """``__getattr__`` and ``__dir__`` for a package whose exports load on first access (PEP 562).
+
+    ``exports`` maps each public name to the submodule defining it, so
+    ``from dlcore.attacks import PGD`` imports ``dlcore.attacks.pgd`` (and torch) only then, and the
+    UI can import the package's torch-free ``names`` module without paying for the rest. Use::
+
+        __all__ = list(_EXPORTS)
+        __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+    """
+    import importlib
+
+    def __getattr__(name: str) -> object:
+        if name in exports:
+            value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *exports})
+
+    return __getattr__, __dir__
