@@ -38,7 +38,7 @@ HONEST = """
   *Prune once* panel measures it). Removing whole neurons/filters (*Structured*) does shrink the work.
 - **torch.ao.quantization is deprecated** (it warns that it will be removed); its dynamic and static int8 paths are
   labelled so, and still the fastest int8 CPU paths here. **torchao's int8 dynamic path** has no fused kernel in
-  eager mode (pytorch/ao#4365): in one run here it was 15× *slower* than fp32 at batch 1 and well behind torch.ao at
+  eager mode (pytorch/ao#4365): in runs here it was 10–15× *slower* than fp32 at batch 1 and well behind torch.ao at
   batch 1024 — each table prints this run's ratios and says in words what they show. **torchao int4** has no CPU
   kernel here (it needs the `mslk` package or CUDA) and skips layers whose input size is not a multiple of its group
   size: shown as unavailable, with the reason.

@@ -70,8 +70,9 @@ def quantize(path: Any) -> tuple[str, Any]:
     q = C.compare_quant_paths([p], repeats=7, cache=False)
     r = q.row(p)
     if not r.available:
-        return (f"### {r.label}\n\n❌ **Not available on this machine**: {r.reason}.\n\n{r.note}. The int4 weights "
-                "can still be stored packed: try `fake_int4` (4-bit file, fp32 compute) or `torchao_intx_int4`.", None)
+        return (f"### {r.label}\n\n❌ **Not available on this machine**: {r.reason}.\n\nAnd where the sizes fit: "
+                f"{r.note}. The int4 weights can still be stored packed: try `fake_int4` (4-bit file, fp32 compute) "
+                "or `torchao_intx_int4`.", None)
     warn = ("\n\n⚠ **Deprecated**: `torch.ao.quantization` warns that it will be removed (its successor is torchao); "
             "it is shown because it is still the fastest int8 CPU path here.") if r.deprecated else ""
     return f"### `{r.path}`: {r.bits}-bit, {r.library}, vs fp32\n\n{_comparison_md(q)}{warn}", \
