@@ -122,7 +122,9 @@ def num(x: float, decimals: int = 4, paren: bool = False) -> str:
     if r == 0 and x != 0:
         s = f"{x:.{decimals}g}".replace("e", r"\text{e}")
     else:
-        s = f"{r:.{decimals}f}".rstrip("0").rstrip(".")
+        s = f"{r:.{decimals}f}"
+        if "." in s:  # trailing zeros of the decimals only: num(10000, 0) is "10000", not "1"
+            s = s.rstrip("0").rstrip(".")
         if s in ("-0", ""):
             s = "0"
     return f"({s})" if paren and s.startswith("-") else s
