@@ -22,8 +22,7 @@ The names below load on first access (PEP 562): ``import dlcore.optim_viz.names`
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from dlcore.lazy import lazy_exports
 
 #: public name -> submodule that defines it
 _EXPORTS: dict[str, str] = {
@@ -40,11 +39,4 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"dlcore.optim_viz.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'dlcore.optim_viz' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
