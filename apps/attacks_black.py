@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.attacks_run import L, caption, conversion, load, pct, positive, quick, stream
+from apps.attacks_run import L, caption, clear_loss_on_failure, conversion, load, pct, positive, quick, stream
 from apps.attacks_white import D_IMG, MODEL, MODELS, _top5
 from apps.common import HEAVY, LIGHT, STOPS, Dropdown, Number, Radio, Slider, guard, on, on_first_open
 from apps.imaging import image_picker
@@ -216,7 +216,7 @@ def panel() -> Any:
     conv = gr.Plot(label="how your picture was converted ", visible=False)
     ins, outs = [model, *picker.inputs, method, *vals], [status, *imgs, *labels, loss, conv]
     dep = on(btn.click, blackbox, ins, outs, api_name="attacks_blackbox", **HEAVY)
-    dep.failure(lambda: None, None, loss, queue=False, api_visibility="private")
+    clear_loss_on_failure(dep, loss)
     on(stop.click, stop_blackbox, None, status, api_name="attacks_blackbox_stop", **LIGHT)
     on_first_open(blackbox, ins, outs, **HEAVY)
     gr.Examples([D_BLACK, [*D_IMG, "spsa", 0.1, 0.01, 100, 20_000], [*D_IMG, "finite_difference", 0.1, 0.01, 20, 20_000],

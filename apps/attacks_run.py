@@ -22,7 +22,7 @@ from apps.imaging import INVERT_CHOICES, picked_image
 from dlcore.textinput import parse_choice, parse_int, parse_number
 
 __all__ = ["L", "EVERY_S", "stream", "load", "model_name", "positive", "pct", "conversion", "classes_of",
-           "UNTARGETED", "check_picker", "natural_and_robust", "quick"]
+           "UNTARGETED", "check_picker", "natural_and_robust", "quick", "clear_loss_on_failure"]
 
 #: The labels on the page, also used to name a bad value (one spelling for both; unique on the tab).
 L = {"model": "model", "attack": "attack", "eps": "ε (budget: L∞, or L2 for PGD-L2)",
@@ -153,6 +153,18 @@ def conversion(picked: Any) -> Any:
     from dlcore.plotting.images import conversion_steps
 
     return gr.update(value=conversion_steps(picked.converted), visible=True)
+
+
+def clear_loss_on_failure(dep: Any, loss: Any) -> Any:
+    """After a failed attack, empty the native loss plot (``on`` leaves plots of this kind alone). It gets an
+    empty table, not None: None unmounts the chart while its first draw may still be loading, and the
+    browser then logs "Cannot read properties of null (reading 'offsetWidth')"."""
+    def empty() -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({"step": pd.Series(dtype=int), "loss": pd.Series(dtype=float)})
+    dep.failure(empty, None, loss, queue=False, show_progress="hidden", api_visibility="private")
+    return dep
 
 
 def caption(picked: Any) -> str:

@@ -13,8 +13,9 @@ from typing import Any
 
 import gradio as gr
 
-from apps.attacks_run import L, UNTARGETED, caption, conversion, load, pct, positive
-from apps.common import HEAVY, LIGHT, Checkbox, Dropdown, Number, Radio, Slider, guard, on, on_first_open
+from apps.attacks_run import L, UNTARGETED, caption, clear_loss_on_failure, conversion, load, pct, positive
+from apps.common import (HEAVY, LIGHT, Checkbox, Dropdown, Number, Radio, Slider, guard, on, on_first_open,
+                         with_failure_policy)
 from apps.imaging import image_picker
 from dlcore.attacks.names import ATTACK_DISPLAY, LAB_DEFAULTS, UPDATES, WHITE_BOX
 from dlcore.textinput import parse_bool, parse_choice, parse_int, parse_number
@@ -211,10 +212,12 @@ def panel() -> tuple[Any, Any]:
     outs = [status, *imgs, before, after, loss, conv]
     dep = on([btn.click, eps.release], whitebox, ins, outs, api_name="attacks_whitebox", trigger_mode="always_last",
              **HEAVY)
-    dep.failure(lambda: None, None, loss, queue=False, api_visibility="private")  # a native plot is not cleared by `on`
+    clear_loss_on_failure(dep, loss)
     on_first_open(whitebox, ins, outs, **HEAVY)
-    on(attack.change, pick_attack, attack, [eps, alpha, steps, rs, update, push, about], api_name="attacks_pick",
-       message=about, **LIGHT).success(whitebox, ins, outs, api_visibility="private", **HEAVY)
+    picked = on(attack.change, pick_attack, attack, [eps, alpha, steps, rs, update, push, about],
+                api_name="attacks_pick", message=about, **LIGHT)
+    rerun = picked.success(whitebox, ins, outs, api_visibility="private", **HEAVY)
+    clear_loss_on_failure(with_failure_policy(rerun, outs), loss)  # e.g. "your picture" with none uploaded
     with gr.Accordion("Figures for a report (matplotlib, a few seconds)", open=False):
         fbtn = gr.Button("Draw the figures", elem_id="attacks-figures-run")
         fstatus = gr.Markdown()
