@@ -63,20 +63,31 @@ class _Messages:
     """The last error message per browser session, for the failure follow-up of :func:`on`."""
 
     def __init__(self, size: int = 2048, ttl: float = 120.0) -> None:
-        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str | None], tuple[float, str, str]] = OrderedDict()
         self._lock = threading.Lock()
         self.size, self.ttl = size, ttl
 
-    def put(self, key: str, message: str) -> None:
+    def put(self, session: str, where: str, message: str) -> None:
+        """Keep ``message`` for the failure follow-up of handler ``where`` in ``session`` (and as
+        the session's latest, for a follow-up that does not know its handler)."""
         with self._lock:
-            self._items[key] = (time.monotonic(), message)
-            self._items.move_to_end(key)
+            for key in ((session, where), (session, None)):
+                self._items[key] = (time.monotonic(), message, where)
+                self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def pop(self, key: str) -> str | None:
+    def pop(self, session: str, where: str | None = None) -> str | None:
+        """The message of handler ``where`` (two events of one session failing at once each get
+        their own), else the session's latest (which is then gone for its handler too)."""
         with self._lock:
-            item = self._items.pop(key, None)
+            item = self._items.pop((session, where), None) if where else None
+            if item is None:
+                item = self._items.pop((session, None), None)
+                if item is not None:
+                    self._items.pop((session, item[2]), None)
+            elif (latest := self._items.get((session, None))) is not None and latest[2] == where:
+                del self._items[(session, None)]
         if item is None or time.monotonic() - item[0] > self.ttl:
             return None
         return item[1]
@@ -111,7 +122,7 @@ def _convert(exc: BaseException, where: str) -> gr.Error:
         err = InternalError(msg, print_exception=False)
     session = _current_session()
     if session is not None:  # inside an event: the failure follow-up of `on` shows it in place
-        _MESSAGES.put(session, msg)
+        _MESSAGES.put(session, where, msg)
         err.visible = False
     return err
 
@@ -151,9 +162,9 @@ def _blank(comp: Any) -> Any:
     return gr.skip()  # inputs used as outputs (sliders, dropdowns), buttons, state: left alone
 
 
-def _failure_handler(outputs: Sequence[Any], message: Any) -> Callable[..., Any]:
+def _failure_handler(outputs: Sequence[Any], message: Any, where: str | None = None) -> Callable[..., Any]:
     def show_failure(request: gr.Request) -> Any:
-        msg = _MESSAGES.pop(session_key(request)) or "That did not work (no message was recorded)."
+        msg = _MESSAGES.pop(session_key(request), where) or "That did not work (no message was recorded)."
         if message is None:  # no place for it on the page: a toast
             raise gr.Error(msg, print_exception=False)
         vals = [f"⚠ {msg}" if o is message else _blank(o) for o in outputs]
@@ -178,18 +189,21 @@ def on(triggers: Any, fn: Callable[..., Any], inputs: Any, outputs: Any, *, api_
         The dependency (chain ``.then`` / ``.success`` as usual).
     """
     dep = gr.on(triggers, fn, inputs, outputs, api_name=api_name, **settings)
-    return with_failure_policy(dep, outputs, message=message, queue=settings.get("queue", True))
+    return with_failure_policy(dep, outputs, message=message, queue=settings.get("queue", True),
+                               where=getattr(fn, "__qualname__", None))
 
 
-def with_failure_policy(dep: Any, outputs: Any, *, message: Any = "auto", queue: bool = True) -> Any:
+def with_failure_policy(dep: Any, outputs: Any, *, message: Any = "auto", queue: bool = True,
+                        where: str | None = None) -> Any:
     """Give an existing dependency (e.g. a ``.success(...)`` step of a chain) the failure policy of
     :func:`on`: on failure, its message in ``message`` (default: the first ``gr.Markdown`` of
-    ``outputs``; None = a toast) and the other display outputs cleared. Returns ``dep``."""
+    ``outputs``; None = a toast) and the other display outputs cleared. ``where``: the handler's
+    ``__qualname__`` (its own message, when two events of one session fail at once). Returns ``dep``."""
     outs = [] if outputs is None else (list(outputs) if isinstance(outputs, (list, tuple)) else [outputs])
     if message == "auto":
         message = next((o for o in outs if isinstance(o, gr.Markdown)), None)
     shown = [o for o in outs if not isinstance(o, gr.State)]
-    dep.failure(_failure_handler(shown, message), None, shown or None, queue=queue,
+    dep.failure(_failure_handler(shown, message, where), None, shown or None, queue=queue,
                 show_progress="hidden", api_visibility="private",
                 **({"concurrency_limit": None} if queue else {}))
     return dep

@@ -143,3 +143,15 @@ def test_md_escape_keeps_stars_and_underscores():
     from apps.common import md_escape
 
     assert md_escape("(*, in_features)") == "(\\*, in\\_features)"
+
+
+def test_two_events_of_one_session_failing_at_once_each_show_their_own_message():
+    from apps.common import _Messages
+
+    box = _Messages()
+    box.put("s1", "race", "η = 5 is above the maximum 1")
+    box.put("s1", "step", "t = 0 is below the minimum 1")
+    assert box.pop("s1", "race") == "η = 5 is above the maximum 1"
+    assert box.pop("s1", "step") == "t = 0 is below the minimum 1"
+    box.put("s1", "race", "again")
+    assert box.pop("s1") == "again" and box.pop("s1", "race") is None  # a follow-up without its handler
