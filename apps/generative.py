@@ -56,8 +56,8 @@ def _dcgan_tab() -> None:
                 "image; 8 epochs of the non-saturating loss on Fashion-MNIST. Each sample is titled with what the zoo "
                 "classifier thinks it is and how sure it is. Same seed, same grid.")
     with gr.Row():
-        seed = Number(D_GRID[0], precision=0, label=L["seed"], minimum=0)
-        n = Number(D_GRID[1], precision=0, label=L["n_images"], minimum=1)
+        seed = Number(D_GRID[0], precision=0, label=L["seed"])
+        n = Number(D_GRID[1], precision=0, label=L["n_images"])
         btn = gr.Button("Sample", variant="primary", elem_id=RUN_BUTTON)
     status, fig = gr.Markdown(), gr.Plot(show_label=False)
     on(btn.click, dcgan_grid, [seed, n], [status, fig], api_name="generative_dcgan", **HEAVY)
@@ -68,9 +68,9 @@ def _dcgan_tab() -> None:
     gr.Markdown("**Latent interpolation**: walk from the first sample of seed A's grid to seed B's. A smooth walk "
                 "(no jumps, plausible images all the way) says the generator learned a continuous map, not a lookup table.")
     with gr.Row():
-        a = Number(D_WALK[0], precision=0, label=L["seed_a"], minimum=0)
-        b = Number(D_WALK[1], precision=0, label=L["seed_b"], minimum=0)
-        k = Number(D_WALK[2], precision=0, label=L["walk_steps"], minimum=2, maximum=16)
+        a = Number(D_WALK[0], precision=0, label=L["seed_a"])
+        b = Number(D_WALK[1], precision=0, label=L["seed_b"])
+        k = Number(D_WALK[2], precision=0, label=L["walk_steps"])
         mode = Radio(_choices(INTERPOLATIONS), value="slerp", label=L["walk_mode"])
     wbtn = gr.Button("Walk", elem_id="generative-walk-run")
     wstatus, wfig = gr.Markdown(), gr.Plot(show_label=False)
@@ -91,9 +91,9 @@ def _gan_tab() -> None:
         ds = Dropdown([(TOY_TITLES[t], t) for t in GAN_TOYS], value=D_GAN[0], label=L["dataset"])
         obj = Radio(_choices(OBJECTIVES), value=D_GAN[1], label=L["objective"])
     with gr.Row():
-        steps = Number(D_GAN[2], precision=0, label=L["gan_steps"], minimum=1, maximum=20000)
-        every = Number(D_GAN[3], precision=0, label=L["frame_every"], minimum=1)
-        seed = Number(D_GAN[4], precision=0, label=L["seed"], minimum=0)
+        steps = Number(D_GAN[2], precision=0, label=L["gan_steps"])
+        every = Number(D_GAN[3], precision=0, label=L["frame_every"])
+        seed = Number(D_GAN[4], precision=0, label=L["seed"])
     with gr.Row():
         btn = gr.Button("Train the GAN", variant="primary", elem_id="generative-gan-run")
         stop = gr.Button("Stop", elem_id="generative-gan-stop")
@@ -152,10 +152,10 @@ def _forward_tab() -> None:
                 latex_delimiters=LATEX)
     with gr.Row():
         t = Slider(1, 1000, D_FWD[1], step=1, label=D["t"], scale=3)
-        img = Number(D_FWD[0], precision=0, label=D["image"], minimum=0, maximum=9999, scale=1)
+        img = Number(D_FWD[0], precision=0, label=D["image"], scale=1)
     with gr.Row():
         sch = Radio(_choices(BETA_SCHEDULES), value=D_FWD[2], label=D["schedule"])
-        T = Number(D_FWD[3], precision=0, label=D["T"], minimum=2, maximum=4000)
+        T = Number(D_FWD[3], precision=0, label=D["T"])
         b0 = Number(D_FWD[4], label=D["beta_start"])
         b1 = Number(D_FWD[5], label=D["beta_end"])
     btn = gr.Button("Noise it", elem_id="generative-forward-run")
@@ -183,14 +183,14 @@ def _toy_tab() -> None:
                 "Training runs through the lab's one Trainer.")
     with gr.Row():
         ds = Dropdown([(TOY_TITLES[t], t) for t in DIFFUSION_TOYS], value=D_TOY[0], label=D["toy"])
-        steps = Number(D_TOY[1], precision=0, label=D["train_steps"], minimum=10, maximum=20000)
+        steps = Number(D_TOY[1], precision=0, label=D["train_steps"])
         ti = Radio([("DDPM's sinusoidal embedding of t", "sinusoidal"), ("t/T as a number (the seed's)", "scalar")],
                    value=D_TOY[2], label=D["time_input"])
     with gr.Row():
         smp = Radio(_choices(SAMPLERS), value=D_TOY[3], label=D["sampler"])
-        ss = Number(D_TOY[4], precision=0, label=D["sample_steps"], minimum=1, maximum=1000)
-        n = Number(D_TOY[5], precision=0, label=D["n_points"], minimum=100, maximum=20000)
-        seed = Number(D_TOY[6], precision=0, label=D["seed"], minimum=0)
+        ss = Number(D_TOY[4], precision=0, label=D["sample_steps"])
+        n = Number(D_TOY[5], precision=0, label=D["n_points"])
+        seed = Number(D_TOY[6], precision=0, label=D["seed"])
     with gr.Row():
         btn = gr.Button("Train and sample", variant="primary", elem_id="generative-toy-run")
         stop = gr.Button("Stop", elem_id="generative-toy-stop")
@@ -216,8 +216,8 @@ def _ddpm_tab() -> None:
                 "linear 1e-4 … 0.02, EMA weights. Sample from x_T ~ N(0, I) by DDPM (all 1,000 steps, stochastic) or "
                 "DDIM (Song et al. 2021: few steps, η = 0 deterministic), then step through x_t and the predicted x̂₀.")
     with gr.Row():
-        seed = Number(D_IMG[0], precision=0, label=D["seed"], minimum=0)
-        n = Number(D_IMG[1], precision=0, label=D["n_images"], minimum=1, maximum=32)
+        seed = Number(D_IMG[0], precision=0, label=D["seed"])
+        n = Number(D_IMG[1], precision=0, label=D["n_images"])
         smp = Radio(_choices(SAMPLERS), value=D_IMG[2], label=D["sampler"])
     with gr.Row():
         steps = Slider(1, 1000, D_IMG[3], step=1, label=D["sample_steps"], scale=2)
@@ -248,8 +248,8 @@ def _ddpm_tab() -> None:
                 "zoo classifier's confidence on the samples.")
     with gr.Row():
         counts = gr.Textbox(D_SWEEP[0], label=D["sweep"], max_lines=1)
-        sn = Number(D_SWEEP[1], precision=0, label=D["n_images"] + " per count", minimum=1, maximum=16)
-        sseed = Number(D_SWEEP[2], precision=0, label=D["seed"] + " ", minimum=0)
+        sn = Number(D_SWEEP[1], precision=0, label=D["n_images"] + " per count")
+        sseed = Number(D_SWEEP[2], precision=0, label=D["seed"] + " ")
     sbtn = gr.Button("Compare step counts", elem_id="generative-sweep-run")
     sstatus = gr.Markdown()
     with gr.Row():
@@ -264,8 +264,8 @@ def _score_tab() -> None:
                 "samples (a memorisation check).")
     with gr.Row():
         gen = Radio(_choices(IMAGE_MODELS), value=D_SCORE[0], label=L["generator"])
-        n = Number(D_SCORE[1], precision=0, label=L["n_score"], minimum=16, maximum=1000)
-        seed = Number(D_SCORE[2], precision=0, label=L["seed"], minimum=0)
+        n = Number(D_SCORE[1], precision=0, label=L["n_score"])
+        seed = Number(D_SCORE[2], precision=0, label=L["seed"])
     with gr.Row():
         btn = gr.Button("Score", variant="primary", elem_id="generative-score-run")
         stop = gr.Button("Stop", elem_id="generative-score-stop")
