@@ -19,6 +19,7 @@ the directions in which the target's decision changes. The substitute is trained
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -107,6 +108,23 @@ def jacobian_augment(substitute: nn.Module, x: torch.Tensor, labels: torch.Tenso
     return torch.clamp(x.detach() + lam * grad.sign(), 0, 1)
 
 
+def _private_init(model: nn.Module, seed: int) -> nn.Module:
+    """Re-draw the weights of every ``Conv2d``/``Linear`` of ``model`` as PyTorch's default init does
+    (Kaiming-uniform, a = √5; bias U(±1/√fan_in)), from a generator of its own seeded with ``seed``.
+    torch's global RNG is shared by every thread of a server: seeding it and building the model there
+    gave two users with the same settings different substitutes."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=gen)
+                if m.bias is not None:
+                    fan_in = nn.init._calculate_fan_in_and_fan_out(m.weight)[0]
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                    nn.init.uniform_(m.bias, -bound, bound, generator=gen)
+    return model
+
+
 def train_substitute(target: nn.Module, x_seed: torch.Tensor, config: SubstituteConfig | None = None, *,
                      x_check: torch.Tensor | None = None, callback: Callback | None = None,
                      stop_event: threading.Event | None = None) -> SubstituteResult:
@@ -124,7 +142,6 @@ def train_substitute(target: nn.Module, x_seed: torch.Tensor, config: Substitute
     """
     from dlcore.models import build_model
     from dlcore.train import TrainConfig, Trainer
-    from dlcore.train.runtime import seed_everything
 
     cfg = config or SubstituteConfig()
     cfg.validate()
@@ -137,8 +154,9 @@ def train_substitute(target: nn.Module, x_seed: torch.Tensor, config: Substitute
         y_seed = _labels(target, x_seed)  # the first |S_0| queries
         n_classes = int(_labels_width(target, x_seed[:1]))
         y_check = _labels(target, x_check) if x_check is not None else None
-    seed_everything(cfg.seed)
-    sub = build_model(cfg.arch, tuple(x_seed.shape[1:]), n_classes, **SUBSTITUTE_ARCHS[cfg.arch])
+    with torch.random.fork_rng(devices=[]):  # the build's own draws are replaced below: leave the global RNG alone
+        sub = build_model(cfg.arch, tuple(x_seed.shape[1:]), n_classes, **SUBSTITUTE_ARCHS[cfg.arch])
+    _private_init(sub, cfg.seed)
     xs, ys, queries, rounds, step = x_seed, y_seed, len(x_seed), [], 0
 
     class _Progress:

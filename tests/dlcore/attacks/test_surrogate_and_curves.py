@@ -41,6 +41,27 @@ def test_substitute_doubles_its_set_and_counts_label_queries(substitute):
     assert not sub.model.training and not any(p.requires_grad for p in sub.model.parameters())
 
 
+def test_the_substitute_does_not_depend_on_torchs_global_rng(monkeypatch):
+    """A server's threads share torch's global RNG: another user's run may re-seed it while this one builds
+    its substitute. The substitute's weights come from a generator of its own, so they stay the same."""
+    import dlcore.models as models
+    from dlcore import zoo
+
+    split = zoo.load_data("digits_cnn")
+    cfg = SubstituteConfig(arch="small_cnn", rounds=1, epochs=1, seed=3)
+    alone = train_substitute(digits_cnn(), split.x_train[:40], cfg).model.state_dict()
+    real = models.build_model
+
+    def meddled(*args, **kwargs):
+        torch.manual_seed(999)  # what another thread's Trainer does at the wrong moment
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(models, "build_model", meddled)
+    meddled_with = train_substitute(digits_cnn(), split.x_train[:40], cfg).model.state_dict()
+    for k, v in alone.items():
+        torch.testing.assert_close(meddled_with[k], v, rtol=0, atol=0)
+
+
 def test_jacobian_augmentation_steps_lambda_along_the_sign():
     m = TinyCNN().eval()
     x, y = digits_data()
