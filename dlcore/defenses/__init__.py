@@ -12,12 +12,13 @@
 from dlcore.defenses.adaptive import (ADAPTIVE_MODES, BPDA, EOT, AdaptiveMode, DefenseRow, adaptive_attack,
                                      adaptive_model, defense_report)
 from dlcore.defenses.passive import (DEFENSES, JPEG, BitDepth, Defended, DefenseCost, DefenseSpec, GaussianBlur,
-                                     MedianBlur, RandomNoise, RandomResizePad, defend, defense_cost, make_defense)
+                                     MedianBlur, RandomNoise, RandomResizePad, defend, defense_cost, make_defense,
+                                     seed_shield)
 from dlcore.defenses.training import (AdversarialTrainingConfig, RetrainConfig, RetrainResult, RetrainRound,
                                       adversarial_retraining, pgd_batch_hook)
 
 __all__ = [
-    "DEFENSES", "DefenseSpec", "make_defense", "defend", "Defended", "DefenseCost", "defense_cost",
+    "DEFENSES", "DefenseSpec", "make_defense", "defend", "Defended", "DefenseCost", "defense_cost", "seed_shield",
     "GaussianBlur", "MedianBlur", "JPEG", "BitDepth", "RandomResizePad", "RandomNoise",
     "ADAPTIVE_MODES", "AdaptiveMode", "BPDA", "EOT", "adaptive_model", "adaptive_attack", "DefenseRow",
     "defense_report",

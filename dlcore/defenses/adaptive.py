@@ -139,7 +139,7 @@ def defense_report(model: nn.Module, x: torch.Tensor, y: torch.Tensor, defenses:
     defence; a set ``stop_event`` returns the rows done so far.
     """
     from dlcore.attacks import make_attack, robust_accuracy
-    from dlcore.defenses.passive import DEFENSES, defend
+    from dlcore.defenses.passive import DEFENSES, defend, seed_shield
 
     names = list(DEFENSES) if defenses is None else list(defenses)
     for d in names:
@@ -160,6 +160,7 @@ def defense_report(model: nn.Module, x: torch.Tensor, y: torch.Tensor, defenses:
         if stop_event is not None and stop_event.is_set():
             break
         shield = defend(model, d)
+        seed_shield(shield.transform, seed)  # a random shield's draws repeat run after run
         with frozen(shield), torch.no_grad():
             pred = torch.cat([shield(x[i:i + 500].to(dev)).argmax(1).cpu() for i in range(0, len(x), 500)])
         plain = robust_accuracy(shield, x, y, make_attack(attack, shield, stop_event=stop_event, **opts))

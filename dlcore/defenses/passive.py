@@ -37,7 +37,7 @@ from dlcore.attacks.base import check_inputs, check_number, frozen, model_device
 from dlcore.attacks.names import DEFENSE_DISPLAY
 
 __all__ = ["GaussianBlur", "MedianBlur", "JPEG", "BitDepth", "RandomResizePad", "RandomNoise", "Defended",
-           "DefenseSpec", "DEFENSES", "make_defense", "defend", "DefenseCost", "defense_cost"]
+           "DefenseSpec", "DEFENSES", "make_defense", "defend", "DefenseCost", "defense_cost", "seed_shield"]
 
 
 class GaussianBlur(nn.Module):
@@ -138,13 +138,16 @@ class RandomResizePad(nn.Module):
     def __init__(self, min_scale: float = 0.9) -> None:
         super().__init__()
         self.min_scale = check_number("smallest scale", min_scale, 0.25, 1.0)
+        self.generator: torch.Generator | None = None  # None = torch's global RNG; see :func:`seed_shield`
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, s = x.shape[0], x.shape[-1]
         lo = min(math.ceil(self.min_scale * s - 1e-9), s)
-        r = torch.randint(lo, s + 1, (n,), device=x.device).to(x.dtype)  # 1. sizes  (N,)
+        g, where = _draws(self.generator, x)
+        r = torch.randint(lo, s + 1, (n,), generator=g, device=where).to(x.device, x.dtype)  # 1. sizes  (N,)
         scale = r / s  # the image spans [c - scale, c + scale] of [-1, 1]
-        c = (torch.rand(n, 2, device=x.device, dtype=x.dtype) * 2 - 1) * (1 - scale).unsqueeze(1)  # 2. offsets
+        c = (torch.rand(n, 2, generator=g, device=where, dtype=x.dtype).to(x.device) * 2 - 1) \
+            * (1 - scale).unsqueeze(1)  # 2. offsets (N, 2)
         theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)  # output -> input coordinates
         theta[:, 0, 0] = theta[:, 1, 1] = 1 / scale
         theta[:, :, 2] = -c / scale.unsqueeze(1)
@@ -160,9 +163,26 @@ class RandomNoise(nn.Module):
     def __init__(self, sigma: float = 0.1) -> None:
         super().__init__()
         self.sigma = check_number("noise σ", sigma, 0.0, 1.0, open_lo=True)
+        self.generator: torch.Generator | None = None  # None = torch's global RNG; see :func:`seed_shield`
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(x + self.sigma * torch.randn_like(x), 0, 1)
+        g, where = _draws(self.generator, x)
+        noise = torch.randn(x.shape, generator=g, device=where, dtype=x.dtype).to(x.device)
+        return torch.clamp(x + self.sigma * noise, 0, 1)
+
+
+def _draws(generator: torch.Generator | None, x: torch.Tensor) -> tuple[torch.Generator | None, torch.device]:
+    """The generator a random shield draws from and the device it draws on (the generator's own)."""
+    return generator, (x.device if generator is None else generator.device)
+
+
+def seed_shield(transform: nn.Module, seed: int) -> nn.Module:
+    """Give a random shield a generator of its own seeded with ``seed`` (a deterministic shield is
+    returned as it is). Its draws then repeat run after run and do not depend on other threads,
+    which share torch's global RNG."""
+    if hasattr(transform, "generator"):
+        transform.generator = torch.Generator().manual_seed(int(seed))
+    return transform
 
 
 class Defended(nn.Module):
@@ -253,10 +273,11 @@ class DefenseCost:
 
 @torch.no_grad()
 def defense_cost(model: nn.Module, x: torch.Tensor, y: torch.Tensor, name: str, batch_size: int = 1000,
-                 **options: Any) -> DefenseCost:
-    """Clean accuracy of ``model`` with and without the shield ``name`` on ``(x, y)``."""
+                 seed: int = 0, **options: Any) -> DefenseCost:
+    """Clean accuracy of ``model`` with and without the shield ``name`` on ``(x, y)`` (a random shield
+    draws from a generator seeded with ``seed``, so the figure repeats)."""
     x, y = check_inputs(x, y)
-    shield = Defended(model, make_defense(name, **options))
+    shield = Defended(model, seed_shield(make_defense(name, **options), seed))
     dev = model_device(model)
     with frozen(model):
         acc = []

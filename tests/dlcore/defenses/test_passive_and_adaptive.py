@@ -10,7 +10,7 @@ import torch
 from dlcore.attacks import PGD, robust_accuracy
 from dlcore.defenses import (BPDA, DEFENSES, EOT, JPEG, BitDepth, Defended, GaussianBlur, MedianBlur, RandomNoise,
                              RandomResizePad, adaptive_attack, adaptive_model, defend, defense_cost, defense_report,
-                             make_defense)
+                             make_defense, seed_shield)
 from tests.dlcore.attacks.fixtures import TinyCNN, digits_cnn, digits_data
 
 
@@ -42,6 +42,23 @@ def test_random_shields_draw_afresh_and_keep_shapes():
         assert a.shape == x.shape and not torch.equal(a, b)
         assert float(a.min()) >= 0 and float(a.max()) <= 1
     torch.testing.assert_close(RandomResizePad(1.0)(x), x, rtol=0, atol=1e-5)  # scale 1 = identity
+
+
+def test_a_seeded_random_shield_repeats_its_draws_whatever_the_global_rng_does():
+    x = torch.rand(3, 1, 28, 28)
+    for name in ("random_resize", "random_noise"):
+        first = seed_shield(make_defense(name), 7)
+        a1, a2 = first(x), first(x)
+        torch.manual_seed(123)  # another thread using torch's global RNG in between
+        second = seed_shield(make_defense(name), 7)
+        torch.testing.assert_close(second(x), a1, rtol=0, atol=0)
+        torch.testing.assert_close(second(x), a2, rtol=0, atol=0)
+        assert not torch.equal(a1, a2)  # still a fresh draw per call
+    assert seed_shield(make_defense("jpeg"), 7).__class__ is JPEG  # deterministic shields are left as they are
+    m = digits_cnn()
+    xd, yd = digits_data()
+    costs = {defense_cost(m, xd, yd, "random_noise", sigma=0.5).defended_accuracy for _ in range(3)}
+    assert len(costs) == 1
 
 
 def test_registry_and_errors():
