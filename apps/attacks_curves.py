@@ -105,12 +105,13 @@ def curves(models: Any, shield: Any, attacks: Any, n: Any, steps: Any, eps: Any,
     budgets = parse_eps(eps)
     from dlcore import zoo
     from dlcore.attacks import accuracy_vs_eps
-    from dlcore.defenses import adaptive_model, defend
+    from dlcore.defenses import adaptive_model, defend, seed_shield
     from dlcore.plotting.attacks import accuracy_curves
 
     natural, robust = natural_and_robust()
     split = zoo.load_data(natural)
     nat, shielded = zoo.get(natural), defend(zoo.get(natural), sh)
+    seed_shield(shielded.transform, 0)  # a random shield's draws repeat run after run
     names = {"natural": "natural CNN", "shield_plain": f"CNN + {DEFENSE_DISPLAY[sh]}, plain",
              "shield_adaptive": f"CNN + {DEFENSE_DISPLAY[sh]}, adaptive", "robust": "adversarially trained"}
     nets = {"natural": nat, "shield_plain": shielded, "shield_adaptive": shielded, "robust": zoo.get(robust)}

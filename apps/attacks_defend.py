@@ -58,7 +58,7 @@ def shields(model: Any, defenses: Any, n: Any, preview: Any) -> tuple[str, Any]:
     i = parse_int(preview, L["preview"], lo=0, hi=9999)
     import torch
 
-    from dlcore.defenses import DEFENSES, defense_cost, make_defense
+    from dlcore.defenses import DEFENSES, defense_cost, make_defense, seed_shield
     from dlcore import zoo
 
     net, x, y = _data(name, k)
@@ -72,7 +72,7 @@ def shields(model: Any, defenses: Any, n: Any, preview: Any) -> tuple[str, Any]:
         rows.append(f"| {DEFENSE_DISPLAY[d]} | {WHAT[d]} | {grad} | {pct(c.clean_accuracy)} → {pct(c.defended_accuracy)}"
                     f" ({-100 * c.cost:+.1f}) |")
         with torch.no_grad():
-            gallery.append((_gray(make_defense(d)(img)[0, 0]), DEFENSE_DISPLAY[d]))
+            gallery.append((_gray(seed_shield(make_defense(d), 0)(img)[0, 0]), DEFENSE_DISPLAY[d]))
     head = (f"**The price of each shield** on the first {len(y)} test images ({name}): the model is unchanged, the "
             "shield sits in front of it (seed §9.1.2: *this lowers the model's accuracy*).")
     return head + "\n\n" + "\n".join(rows), gallery
