@@ -31,6 +31,7 @@ from dlcore.models.generative import MLPDiscriminator, MLPGenerator
 __all__ = ["GANLiveConfig", "GANFrame", "GANCurves", "train_gan_2d", "make_frame", "MAX_FRAMES"]
 
 MAX_FRAMES = 2000
+_INIT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,12 @@ def train_gan_2d(config: GANLiveConfig | None = None, callback: Callable[[int, d
     for name, v, lo, hi in (("grid", cfg.grid, 8, 200), ("arrows", cfg.arrows, 2, 40), ("n_show", cfg.n_show, 10, 10_000),
                             ("latent_dim", cfg.latent_dim, 1, 64)):
         as_int(name, v, lo, hi)
-    torch.manual_seed(gan_cfg.seed)                      # the initial weights
-    G = MLPGenerator(cfg.latent_dim, 2, cfg.hidden, cfg.layers)
-    D = MLPDiscriminator(2, cfg.hidden, cfg.layers)
+    # the initial weights come from the global RNG: seed it privately (fork) and one run at a time, so
+    # runs started together in other threads get the same weights as a run alone
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(gan_cfg.seed)
+        G = MLPGenerator(cfg.latent_dim, 2, cfg.hidden, cfg.layers)
+        D = MLPDiscriminator(2, cfg.hidden, cfg.layers)
     toy = get_toy(cfg.dataset)
     trainer = GANTrainer(G, D, toy.draw, gan_cfg)
     fixed = torch.Generator().manual_seed(gan_cfg.seed + 7)

@@ -234,3 +234,15 @@ def test_a_chain_stopped_before_its_first_kept_step_still_returns() -> None:
     res = sample(Eps(), make_schedule(), (8, 2), SamplerConfig("ddim", 20), keep=1,
                  callback=lambda i, m: i == 3, stop_event=threading.Event())
     assert res.status == "stopped" and res.model_calls == 4 and res.kept == [4] and res.trajectory.shape == (1, 8, 2)
+
+
+def test_live_gans_started_together_train_alike() -> None:
+    """The initial weights are drawn under a lock from a forked, seeded RNG: threads cannot interleave."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def final(i: int) -> str:  # one session each (a second run in one session stops the first)
+        return list(G.gan_live("ring", "non_saturating", 10, 10, 0, request=_Req(f"together-{i}")))[-1][0]
+
+    alone = final(0)
+    with ThreadPoolExecutor(3) as pool:
+        assert list(pool.map(final, range(3))) == [alone] * 3
