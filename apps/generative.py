@@ -298,8 +298,10 @@ def build() -> None:
         _score_tab()
 
 
-#: The browser test asks the DCGAN for 500 images (the page's cap is 64) and reads the message in place.
-ERROR_DEMO = ErrorDemo(fill={L["n_images"]: "500"}, click=RUN_BUTTON, expect="images = 500 is above the maximum 64")
+#: The browser test asks the toy DDPM for 5 training steps (the minimum is 10) and reads the message in place
+#: (a panel with no first-open event, so nothing else of the session is queued on its button).
+ERROR_DEMO = ErrorDemo(fill={D["train_steps"]: "5"}, click="generative-toy-run",
+                       expect="training steps = 5 is below the minimum 10", subtab="DDPM on toys (the seed's)")
 _FAST_GAN = ["ring", "non_saturating", 100, 50, 0]
 _TOY = ["gauss_1d", 200, "sinusoidal", "ddim", 50, 2000, 0]
 _IMG = [0, 4, "ddim", 20, 0.0]
