@@ -39,6 +39,11 @@ log = logging.getLogger("dl_lab")
 APP_TITLE = "Hands-On DL Lab"
 CSS = """
 .formula-box { font-size: 0.95em; }
+/* phones: a wide Markdown table scrolls sideways instead of squeezing its columns to a letter a line */
+@media (max-width: 640px) {
+  .prose table { display: block; overflow-x: auto; max-width: 100%; }
+  .prose th, .prose td { min-width: 4.5em; overflow-wrap: normal; word-break: normal; }
+}
 
 """
 
