@@ -14,7 +14,8 @@ Modules: :mod:`~dlcore.optim_viz.names` (torch-free registries), :mod:`~dlcore.o
 :mod:`~dlcore.optim_viz.rules` (every update rule by hand), :mod:`~dlcore.optim_viz.worked` (one step
 written out and compared with torch), :mod:`~dlcore.optim_viz.hessian` (the second-order test),
 :mod:`~dlcore.optim_viz.directions` (filter normalisation, used by the tiny network's slice),
-:mod:`~dlcore.optim_viz.warmup`. (A zoo CNN's landscape, issue 15 item 4, is not built yet.)
+:mod:`~dlcore.optim_viz.warmup`, :mod:`~dlcore.optim_viz.landscape` (the zoo CNN's loss on a random
+filter-normalised plane, Li et al. 2018).
 Figures: :mod:`dlcore.plotting.optim_viz`.
 
 The names below load on first access (PEP 562): ``import dlcore.optim_viz.names`` stays torch-free.
@@ -33,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     **{n: "worked" for n in ("WorkedStep", "worked_step")},
     **{n: "hessian" for n in ("PointReport", "inspect_point", "SEED_CORRECTION")},
     **{n: "directions" for n in ("random_direction", "normalize_direction", "filter_norms", "model_params")},
+    **{n: "landscape" for n in ("LandscapeConfig", "Landscape", "compute_landscape", "iter_landscape",
+                                "zoo_landscape", "landscape_directions")},
     **{n: "warmup" for n in ("WarmupConfig", "WarmupComparison", "compare_warmup")},
     **{n: "names" for n in ("SURFACES", "SURFACE_NAMES", "OPTIMIZER_NAMES", "SEED_SIX", "VERDICTS", "MAX_STEPS",
                              "MAX_RUNS")},

@@ -23,7 +23,7 @@ from dlcore.plotting import PALETTE, new_figure
 from dlcore.plotting.explain_pixels import PixelMap
 
 __all__ = ["run_colors", "surface_figure", "surface_image", "figure_pixels", "loss_figure", "hessian_figure",
-           "hessian_image", "warmup_figure"]
+           "hessian_image", "warmup_figure", "landscape_figure"]
 
 W = 5.2  # inches: one figure column
 
@@ -220,4 +220,33 @@ def warmup_figure(cmp: Any) -> Figure:
     a1.legend(fontsize=8)
     a2.set(xlabel="step t", ylabel="η_t")
     a2.set_title("learning rate per step (dotted: the end of warm-up W)", fontsize=10)
+    return fig
+
+
+def landscape_figure(land: Any, title: str | None = None) -> Figure:
+    """Filled contours of a real network's 2-D slice f(α, β) = L(θ* + α·d₁ + β·d₂) (Li et al. 2018), with
+    the trained weights θ* marked at the centre. A partial landscape (streamed rows) shows the rows
+    computed so far inside the full axes.
+
+    Args:
+        land: :class:`~dlcore.optim_viz.landscape.Landscape`.
+    """
+    fig, ax = new_figure(figsize=(W, 4.6))
+    xs, ys, z = land.xs, land.ys, land.loss
+    rows = int(land.rows)
+    span = float(land.config.span)
+    if rows >= 2:
+        _contours(ax, xs, ys[:rows], z[:rows], n=16, cmap="viridis", colorbar=fig, label="test loss (cross-entropy)")
+    elif rows == 1:
+        ax.scatter(xs.numpy(), ys[:1].numpy().repeat(len(xs)), c=z[0].numpy(), cmap="viridis", s=30, marker="s")
+    if rows > 0 and not land.complete:
+        ax.axhspan(float(ys[rows - 1]), span * 1.05, color="#e5e7eb", alpha=0.6, lw=0)
+    ax.plot([0.0], [0.0], marker="*", ms=15, color="gold", mec="black", mew=0.8, ls="none", zorder=6,
+            label=f"θ* (trained), loss {land.own_loss:.3g}")
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.set(xlim=(-span, span), ylim=(-span, span), xlabel="α (along d₁)", ylabel="β (along d₂)")
+    ax.set_aspect("equal")
+    g = land.config.grid
+    ax.set_title(title or f"{land.model}: L(θ* + α·d₁ + β·d₂), {g}×{g} on {land.config.n_images:,} test images",
+                 fontsize=9.5)
     return fig

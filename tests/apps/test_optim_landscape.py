@@ -1,0 +1,60 @@
+"""The optimizers tab's real-network landscape panel: the streamed frames, the centre = the model's own
+loss, the cache, Stop, and bad inputs named."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from apps import optim_landscape as P
+
+
+class _Req:
+    """A stand-in for gr.Request: the stop registry only reads the session hash."""
+
+    def __init__(self, key: str) -> None:
+        self.session_hash = key
+
+
+def _msg(exc: pytest.ExceptionInfo) -> str:
+    return str(exc.value.message if hasattr(exc.value, "message") else exc.value)
+
+
+def test_the_landscape_streams_rows_and_the_centre_is_the_models_loss() -> None:
+    from dlcore import zoo
+
+    frames = list(P.landscape(5, 3, 20, request=_Req("landscape-a")))
+    assert frames[0][0].startswith("⏳ loading")
+    assert sum("⏳ " in md and "row" in md for md, _ in frames) == 4  # rows 1-4 stream, row 5 is the result
+    md, fig = frames[-1]
+    assert fig is not None and "5×5 grid on the first 20 test images, seed 3" in md
+    name, model, split = zoo.image_classifier("cnn")
+    with torch.no_grad():
+        own = float(nn.functional.cross_entropy(model(split.x_test[:20]), split.y_test[:20]))
+    assert f"Centre f(0, 0) = **{own:.4f}** = the trained model's own loss" in md and name in md
+    again = list(P.landscape(5, 3, 20, request=_Req("landscape-a")))
+    assert len(again) == 2 and "from the cache" in again[-1][0]
+
+
+def test_stop_ends_the_grid_early() -> None:
+    req = _Req("landscape-stop")
+    run = P.landscape(7, 4, 10, request=req)
+    next(run)            # loading
+    first = next(run)    # row 1
+    assert "row 1/7" in first[0]
+    assert "stopping" in P.stop_landscape(req)
+    last = list(run)[-1]
+    assert "⏹ stopped after" in last[0]
+    assert "Nothing is running" in P.stop_landscape(req)
+
+
+@pytest.mark.parametrize("args,fragment", [((4, 0, 100), "grid points per side = 4 must be odd"),
+                                           ((27, 0, 100), "grid points per side = 27 is above the maximum 25"),
+                                           (("x", 0, 100), "grid points per side"),
+                                           ((3, 0.5, 100), "direction seed must be a whole number"),
+                                           ((3, 0, 5), "test images = 5 is below the minimum 10")])
+def test_bad_inputs_are_named(args: tuple, fragment: str) -> None:
+    with pytest.raises(Exception) as exc:
+        list(P.landscape(*args, request=_Req("landscape-bad")))
+    assert fragment in _msg(exc)
