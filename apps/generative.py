@@ -14,10 +14,10 @@ import gradio as gr
 
 from apps.common import (HEAVY, LATEX, LIGHT, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, Slider, guard,
                          on, on_first_open)
-from apps.generative_diffusion import BETA_SCHEDULES, DIFFUSION_TOYS, SAMPLERS, TIME_INPUTS
+from apps.generative_diffusion import BETA_SCHEDULES, DIFFUSION_TOYS, SAMPLERS
 from apps.generative_diffusion import L as D
-from apps.generative_diffusion import (ddpm_default, ddpm_frame, ddpm_images, ddpm_sweep, diffusers_check, forward, stop_ddpm,
-                                       stop_toy, toy_diffusion)
+from apps.generative_diffusion import forward, stop_toy, toy_diffusion
+from apps.generative_images import ddpm_tab
 from apps.generative_gan import (DCGAN, DDPM, GAN_TOYS, IMAGE_MODELS, INTERPOLATIONS, L, OBJECTIVES, PAIRS, TOY_TITLES,
                                  dcgan_grid, dcgan_walk, divergence, gan_live, score, stop_gan,
                                  stop_score)
@@ -42,8 +42,6 @@ D_DIV = ["uniform", 1.0]
 D_GAN = ["ring", "wgan_gp", 3000, 50, 0]
 D_FWD = [0, 500, "linear", 1000, 1e-4, 0.02]
 D_TOY = ["gauss_1d", 1000, "sinusoidal", "ddpm", 1000, 2000, 0]
-D_IMG = [0, 16, "ddim", 50, 0.0]
-D_SWEEP = ["5, 10, 20, 50", 8, 0]
 D_SCORE = [DCGAN, 1000, 1234]
 
 
@@ -211,52 +209,6 @@ def _toy_tab() -> None:
                                 "the same model, 50 DDIM steps", "swiss roll, 3,000 steps"])
 
 
-def _ddpm_tab() -> None:
-    gr.Markdown("**The shipped DDPM** (Ho et al. 2020): a small U-Net ε_θ trained on Fashion-MNIST with T = 1000, β "
-                "linear 1e-4 … 0.02, EMA weights. Sample from x_T ~ N(0, I) by DDPM (all 1,000 steps, stochastic) or "
-                "DDIM (Song et al. 2021: few steps, η = 0 deterministic), then step through x_t and the predicted x̂₀.")
-    with gr.Row():
-        seed = Number(D_IMG[0], precision=0, label=D["seed"])
-        n = Number(D_IMG[1], precision=0, label=D["n_images"])
-        smp = Radio(_choices(SAMPLERS), value=D_IMG[2], label=D["sampler"])
-    with gr.Row():
-        steps = Slider(1, 1000, D_IMG[3], step=1, label=D["sample_steps"], scale=2)
-        eta = Slider(0, 1, D_IMG[4], step=0.05, label=D["eta"], scale=1)
-    with gr.Row():
-        btn = gr.Button("Sample", variant="primary", elem_id="generative-ddpm-run")
-        stop = gr.Button("Stop", elem_id="generative-ddpm-stop")
-        check = gr.Button("Check against diffusers", elem_id="generative-diffusers-run")
-    status = gr.Markdown()
-    grid = gr.Plot(show_label=False)
-    strip = gr.Plot(show_label=False)
-    frame = Slider(0, 10, 10, step=1, label=D["frame"])
-    fstatus, ffig = gr.Markdown(), gr.Plot(show_label=False)
-    ins = [seed, n, smp, steps, eta]
-    outs = [status, grid, strip, frame]
-    dep = on(btn.click, ddpm_images, ins, outs, api_name="generative_ddpm", **HEAVY)
-    dep.success(ddpm_frame, [*ins, frame], [fstatus, ffig], api_visibility="private", **HEAVY)
-    on(frame.release, ddpm_frame, [*ins, frame], [fstatus, ffig], api_name="generative_ddpm_frame",
-       trigger_mode="always_last", **HEAVY)
-    on(stop.click, stop_ddpm, None, status, api_name="generative_ddpm_stop", **LIGHT)
-    on(check.click, diffusers_check, [smp, steps, eta], status, api_name="generative_diffusers", **HEAVY)
-    on_first_open(ddpm_default, ins, [*outs, fstatus, ffig], **HEAVY)
-    gr.Examples([D_IMG, [0, 16, "ddpm", 1000, 0.0], [0, 16, "ddim", 10, 0.0], [0, 16, "ddim", 50, 1.0]], ins, outs,
-                fn=ddpm_images, run_on_click=True, cache_examples=False, label="Examples", example_labels=[
-                    "DDIM, 50 steps, η = 0 (how the manifest scores it)", "DDPM, all 1,000 steps (the seed's reverse chain)",
-                    "DDIM, 10 steps", "DDIM, 50 steps, η = 1 (stochastic)"])
-    gr.Markdown("**Steps vs quality**: DDIM with several step counts from the same x_T — the time taken here and the "
-                "zoo classifier's confidence on the samples.")
-    with gr.Row():
-        counts = gr.Textbox(D_SWEEP[0], label=D["sweep"], max_lines=1)
-        sn = Number(D_SWEEP[1], precision=0, label=D["n_images"] + " per count")
-        sseed = Number(D_SWEEP[2], precision=0, label=D["seed"] + " ")
-    sbtn = gr.Button("Compare step counts", elem_id="generative-sweep-run")
-    sstatus = gr.Markdown()
-    with gr.Row():
-        sfig, sgrid = gr.Plot(show_label=False), gr.Plot(show_label=False)
-    on(sbtn.click, ddpm_sweep, [counts, sn, sseed], [sstatus, sfig, sgrid], api_name="generative_sweep", **HEAVY)
-
-
 def _score_tab() -> None:
     gr.Markdown("**Is it any good?** A score built from what ships: the zoo's Fashion-MNIST classifier looks at every "
                 "sample — its mean confidence, the class histogram (a collapsed generator piles into a few classes) "
@@ -293,7 +245,7 @@ def build() -> None:
     with gr.Tab("DDPM on toys (the seed's)"):
         _toy_tab()
     with gr.Tab("DDPM on Fashion-MNIST"):
-        _ddpm_tab()
+        ddpm_tab()
     with gr.Tab("Is it any good?"):
         _score_tab()
 

@@ -10,6 +10,7 @@ import torch
 
 from apps import generative_diffusion as D
 from apps import generative_gan as G
+from apps import generative_images as I
 
 
 class _Req:
@@ -141,33 +142,33 @@ def test_toy_diffusion_caps() -> None:
 def test_ddpm_images_equal_the_library_sampler_and_step_through() -> None:
     from dlcore.generative import SamplerConfig, classifier_score, ddpm_image_samples
 
-    outs = list(D.ddpm_images(2, 3, "ddim", 10, 0.0))
+    outs = list(I.ddpm_images(2, 3, "ddim", 10, 0.0))
     md, grid, strip, upd = outs[-1]
     ref = ddpm_image_samples(3, 2, SamplerConfig("ddim", 10, 0.0), keep=10)
     sc = classifier_score(ref.samples)
     assert "**3 DDPM samples, seed 2**: 10 steps of DDIM" in md and f"confidence **{sc.mean_confidence:.2f}**" in md
     assert upd["maximum"] == 9 and upd["value"] == 9
-    md0, _ = D.ddpm_frame(2, 3, "ddim", 10, 0.0, 0)
+    md0, _ = I.ddpm_frame(2, 3, "ddim", 10, 0.0, 0)
     assert "t = 901" in md0  # leading spacing: the first of 10 DDIM steps is t = 900 (0-based)
     with pytest.raises(gr.Error) as exc:
-        D.ddpm_frame(2, 3, "ddim", 10, 0.0, 10)
+        I.ddpm_frame(2, 3, "ddim", 10, 0.0, 10)
     assert "reverse step (kept frame) = 10 is above the maximum 9" in _msg(exc)
 
 
 def test_our_chain_is_bit_equal_to_diffusers_in_the_ui_check() -> None:
     pytest.importorskip("diffusers")
-    assert "**bit for bit equal**" in D.diffusers_check("ddim", 8, 0.5)
-    assert "**bit for bit equal**" in D.diffusers_check("ddpm", 8, 0.0)
+    assert "**bit for bit equal**" in I.diffusers_check("ddim", 8, 0.5)
+    assert "**bit for bit equal**" in I.diffusers_check("ddpm", 8, 0.0)
 
 
 def test_sweep_parses_counts_and_caps() -> None:
-    assert D.parse_counts("20, 5, 5") == [5, 20] and D.parse_counts([10]) == [10] and D.parse_counts(7) == [7]
+    assert I.parse_counts("20, 5, 5") == [5, 20] and I.parse_counts([10]) == [10] and I.parse_counts(7) == [7]
     for bad, frag in (("five", "step counts to compare"), ("1, 2, 3, 4, 5, 6, 7, 8, 9", "at most 8"),
                       ("[]", "must be a list"), ("0", "below the minimum 1")):
         with pytest.raises(ValueError) as exc:
-            D.parse_counts(bad)
+            I.parse_counts(bad)
         assert frag in str(exc.value)
-    md, fig, grid = list(D.ddpm_sweep("2, 4", 2, 0))[-1]
+    md, fig, grid = list(I.ddpm_sweep("2, 4", 2, 0))[-1]
     assert "| 2 |" in md and "| 4 |" in md and fig is not None
 
 
