@@ -20,6 +20,12 @@ TABS: list[str] = [
     "layers",
     "losses",
     "train",
+    "optim",
+    "attacks",
+    "explain",
+    "generative",
+    "compression",
+    "attention",
     "bert",
     "gpt",
 ]
