@@ -50,10 +50,14 @@ def _summary(land: Any) -> str:
     cfg = land.config
     g = cfg.grid
     z = land.loss[:land.rows]
-    done = f"{land.points}/{g * g} points"
+    done = f"{land.done}/{g * g} points"
+    if land.stopped:
+        return (f"⏹ stopped after {done} ({land.seconds:.1f} s); only the {land.rows} finished row(s) of {g} are "
+                "drawn (the grey band was not computed). A stopped run is not kept.")
     if not land.complete:
-        return (f"⏹ stopped after {done} ({land.seconds:.1f} s): the grey band was not computed. "
-                if land.stopped else f"⏳ {done}, row {land.rows}/{g}, {land.seconds:.1f} s so far …")
+        return (f"⏳ {done}: row {land.rows + 1}/{g} of {g} forward passes over {cfg.n_images:,} images is being "
+                f"computed, {land.seconds:.1f} s so far {_bar(land.rows, g)}. The trained model's own loss: "
+                f"{land.own_loss:.4f}.")
     ring = torch.cat([z[0], z[-1], z[1:-1, 0], z[1:-1, -1]])
     a = land.acc
     ring_acc = torch.cat([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
@@ -67,6 +71,11 @@ def _summary(land: Any) -> str:
             f"({land.own_loss:.4f}, accuracy {100 * land.own_acc:.1f} %). Lowest value {lo:.4f}{where}; on the "
             f"window's edge the loss is {float(ring.min()):.3g} to {float(ring.max()):.3g} "
             f"(accuracy {100 * float(ring_acc.min()):.0f} to {100 * float(ring_acc.max()):.0f} %).")
+
+
+def _bar(done: int, total: int, width: int = 20) -> str:
+    k = round(width * done / max(total, 1))
+    return "▰" * k + "▱" * (width - k)
 
 
 @guard
@@ -94,9 +103,10 @@ def stop_landscape(request: gr.Request = None) -> str:  # type: ignore[assignmen
 def landscape_tab() -> None:
     """The panel (called from :func:`apps.optim.build` inside its own ``gr.Tab``)."""
     gr.Markdown(NOTE, latex_delimiters=LATEX)
+    grid = Slider(3, 25, D_LAND[0], step=2, label=LL["grid"],
+                  info="n×n forward passes: 11×11 on 250 images takes seconds to tens of seconds here, "
+                       "25×25 on 1,000 images minutes")
     with gr.Row():
-        grid = Slider(3, 25, D_LAND[0], step=2, label=LL["grid"],
-                      info="n×n forward passes: 11×11 takes tens of seconds here, 25×25 several minutes")
         seed = Number(D_LAND[1], precision=0, label=LL["seed"], min_width=120)
         images = Dropdown(IMAGE_CHOICES, value=D_LAND[2], label=LL["images"], min_width=120)
     with gr.Row():

@@ -87,7 +87,8 @@ class Landscape:
         model: the model's name. config: the settings.
         xs, ys: ``(G,)`` the α and β coordinates (``xs[G // 2] == 0`` exactly).
         loss, acc: ``(G, G)`` float64, ``[i, j]`` at ``(α = xs[j], β = ys[i])``; NaN where not computed yet.
-        rows: rows done (from β = −span up). seconds: compute time so far.
+        rows: rows done (from β = −span up). done: points done (a row in progress included).
+        seconds: compute time so far.
         own_loss, own_acc: the unmodified model's loss and accuracy on the same images (= f(0, 0)).
         stopped: True when a stop ended it early. source: ``"computed"`` or ``"cache"``.
     """
@@ -102,16 +103,13 @@ class Landscape:
     seconds: float
     own_loss: float
     own_acc: float
+    done: int = 0
     stopped: bool = False
     source: str = "computed"
 
     @property
     def complete(self) -> bool:
         return self.rows == self.config.grid
-
-    @property
-    def points(self) -> int:
-        return self.rows * self.config.grid
 
     @property
     def center_loss(self) -> float:
@@ -150,7 +148,8 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
         stop: checked before every point; when set, the last frame has ``stopped=True`` and NaN rows.
 
     Yields:
-        :class:`Landscape` after every row (the same object, filled further each time).
+        :class:`Landscape` once before the first point (``rows == 0``: θ* and its own loss), then after
+        every row (the same object, filled further each time).
 
     Raises:
         ValueError: bad settings or fewer images than asked for.
@@ -172,7 +171,8 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
     xs = grid_coords(cfg.grid, float(cfg.span))
     ys = xs.clone()
     loss = torch.full((cfg.grid, cfg.grid), float("nan"), dtype=torch.float64)
-    land = Landscape(name, cfg, xs, ys, loss, loss.clone(), 0, 0.0, own_loss, own_acc)
+    land = Landscape(name, cfg, xs, ys, loss, loss.clone(), 0, time.perf_counter() - t0, own_loss, own_acc)
+    yield land
     with torch.no_grad():
         for i in range(cfg.grid):
             for j in range(cfg.grid):
@@ -186,6 +186,7 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
                     p.add_(u, alpha=a)
                     p.add_(v, alpha=b)
                 land.loss[i, j], land.acc[i, j] = loss_at(net, xi, yi)
+                land.done += 1
             land.rows, land.seconds = i + 1, time.perf_counter() - t0
             yield land
 

@@ -239,8 +239,8 @@ def landscape_figure(land: Any, title: str | None = None) -> Figure:
         _contours(ax, xs, ys[:rows], z[:rows], n=16, cmap="viridis", colorbar=fig, label="test loss (cross-entropy)")
     elif rows == 1:
         ax.scatter(xs.numpy(), ys[:1].numpy().repeat(len(xs)), c=z[0].numpy(), cmap="viridis", s=30, marker="s")
-    if rows > 0 and not land.complete:
-        ax.axhspan(float(ys[rows - 1]), span * 1.05, color="#e5e7eb", alpha=0.6, lw=0)
+    if not land.complete:  # the rows still to come (or never computed, after a stop)
+        ax.axhspan(float(ys[rows - 1]) if rows else -span * 1.05, span * 1.05, color="#e5e7eb", alpha=0.6, lw=0)
     ax.plot([0.0], [0.0], marker="*", ms=15, color="gold", mec="black", mew=0.8, ls="none", zorder=6,
             label=f"θ* (trained), loss {land.own_loss:.3g}")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.85)

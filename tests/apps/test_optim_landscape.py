@@ -26,7 +26,7 @@ def test_the_landscape_streams_rows_and_the_centre_is_the_models_loss() -> None:
 
     frames = list(P.landscape(5, 3, 20, request=_Req("landscape-a")))
     assert frames[0][0].startswith("⏳ loading")
-    assert sum("⏳ " in md and "row" in md for md, _ in frames) == 4  # rows 1-4 stream, row 5 is the result
+    assert [md.split(":")[0] for md, _ in frames[1:-1]] == [f"⏳ {5 * k}/25 points" for k in range(5)]
     md, fig = frames[-1]
     assert fig is not None and "5×5 grid on the first 20 test images, seed 3" in md
     name, model, split = zoo.image_classifier("cnn")
@@ -41,8 +41,9 @@ def test_stop_ends_the_grid_early() -> None:
     req = _Req("landscape-stop")
     run = P.landscape(7, 4, 10, request=req)
     next(run)            # loading
-    first = next(run)    # row 1
-    assert "row 1/7" in first[0]
+    next(run)            # θ* and its own loss
+    first = next(run)    # row 1 done
+    assert "⏳ 7/49 points: row 2/7" in first[0]
     assert "stopping" in P.stop_landscape(req)
     last = list(run)[-1]
     assert "⏹ stopped after" in last[0]

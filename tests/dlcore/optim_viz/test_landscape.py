@@ -103,13 +103,14 @@ def test_rows_stream_and_a_stop_leaves_nan_rows() -> None:
     model = _Tiny().eval()
     x, y = torch.randn(12, 1, 8, 8), torch.randint(0, 3, (12,))
     frames = [f.rows for f in iter_landscape(model, x, y, LandscapeConfig(grid=5, n_images=12))]
-    assert frames == [1, 2, 3, 4, 5]
+    assert frames == [0, 1, 2, 3, 4, 5]
     stop = threading.Event()
     gen = iter_landscape(model, x, y, LandscapeConfig(grid=5, n_images=12), stop=stop)
+    next(gen)
     first = next(gen)
     stop.set()
     last = list(gen)[-1]
-    assert first.rows == 1 and last.stopped and not last.complete and torch.isnan(last.loss[1:]).all()
+    assert first.rows == 1 and first.done == 5 and last.stopped and not last.complete and torch.isnan(last.loss[1:]).all()
 
 
 @pytest.mark.parametrize("kw,msg", [({"grid": 4}, "must be odd"), ({"grid": 27}, "grid size 27"),
@@ -126,7 +127,7 @@ def test_zoo_landscape_caches_a_finished_run() -> None:
     for last in zoo_landscape(cfg):
         rows.append(last.rows)
     again = list(zoo_landscape(cfg))
-    assert rows == [1, 2, 3] and len(again) == 1 and again[0].source == "cache"
+    assert rows == [0, 1, 2, 3] and len(again) == 1 and again[0].source == "cache"
     assert last is not None and torch.equal(again[0].loss, last.loss)
 
 
