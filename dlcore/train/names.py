@@ -11,8 +11,8 @@ Update rules (seed 003 §dl_1_4_1, 优化器), in torch's form:
 * SGD:       θ ← θ − η·g
 * Momentum:  v ← βv + g,   θ ← θ − η·v   (the notes' (1−β)g form only rescales η by 1/(1−β))
 * Nesterov:  momentum evaluated at the look-ahead point θ − ηβv
-* Adagrad:   G ← G + g²,   θ ← θ − η·g/√(G+ε)
-* RMSprop:   E ← βE + (1−β)g²,   θ ← θ − η·g/√(E+ε)
+* Adagrad:   G ← G + g²,   θ ← θ − η·g/(√G+ε)
+* RMSprop:   E ← βE + (1−β)g²,   θ ← θ − η·g/(√E+ε)
 * Adam:      bias-corrected moments, θ ← θ − η·m̂/(√v̂+ε)   (Kingma & Ba 2015, https://arxiv.org/abs/1412.6980)
 * AdamW:     Adam with decoupled weight decay  (Loshchilov & Hutter 2019, https://arxiv.org/abs/1711.05101)
 * RAdam:     Adam with a variance-rectified adaptive term  (Liu et al. 2020, https://arxiv.org/abs/1908.03265)
@@ -32,8 +32,8 @@ OPTIMIZER_RULES: dict[str, tuple[str, float]] = {
     "SGD": ("θ ← θ − η·g", 0.05),
     "Momentum": ("v ← 0.9·v + g;  θ ← θ − η·v", 0.05),
     "Nesterov": ("v ← 0.9·v + g;  θ ← θ − η·(g + 0.9·v)", 0.05),
-    "Adagrad": ("G ← G + g²;  θ ← θ − η·g/√(G+ε)", 0.05),
-    "RMSprop": ("E ← 0.99·E + 0.01·g²;  θ ← θ − η·g/√(E+ε)", 0.001),
+    "Adagrad": ("G ← G + g²;  θ ← θ − η·g/(√G+ε)", 0.05),
+    "RMSprop": ("E ← 0.99·E + 0.01·g²;  θ ← θ − η·g/(√E+ε)", 0.001),
     "Adam": ("m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η·m̂/(√v̂+ε)", 0.001),
     "AdamW": ("Adam step, then decoupled decay θ ← (1−ηλ)θ", 0.001),
     "RAdam": ("Adam with the adaptive term rectified while its variance is unreliable", 0.001),

@@ -7,8 +7,8 @@ Seed 003 §dl_1_4_1 (优化器) gives the update rules; each entry here is the m
 * Momentum:  v ← βv + g,   θ ← θ − η·v            (torch's form; the notes' (1−β)g form
              only rescales η by 1/(1−β))
 * Nesterov:  momentum evaluated at the look-ahead point θ − ηβv
-* Adagrad:   G ← G + g²,   θ ← θ − η·g/√(G+ε)
-* RMSprop:   E ← βE + (1−β)g²,   θ ← θ − η·g/√(E+ε)
+* Adagrad:   G ← G + g²,   θ ← θ − η·g/(√G+ε)
+* RMSprop:   E ← βE + (1−β)g²,   θ ← θ − η·g/(√E+ε)
 * Adam:      m, v moment estimates with bias correction, θ ← θ − η·m̂/(√v̂+ε)
 * AdamW:     Adam with decoupled weight decay θ ← (1−ηλ)θ − η·m̂/(√v̂+ε)
 * RAdam:     Adam with a variance-rectified adaptive term (Liu et al. 2020,
