@@ -63,8 +63,8 @@ def _summary(land: Any) -> str:
     ring_acc = torch.cat([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
     lo = float(z.min())
     where = "" if lo >= land.center_loss - 1e-9 else " (a lower point than θ* inside the window)"
-    how = ("from the cache (these settings were computed before)" if land.source == "cache"
-           else f"in {land.seconds:.1f} s ({1000 * land.seconds / (g * g):.0f} ms per forward pass of {cfg.n_images:,} images)")
+    how = (f"computed in {land.seconds:.1f} s ({1000 * land.seconds / (g * g):.0f} ms per forward pass of "
+           f"{cfg.n_images:,} images; kept, so these settings come back at once)")
     return (f"**{land.model}**, {g}×{g} grid on the first {cfg.n_images:,} test images, seed {cfg.seed} "
             f"(d₁ seed {cfg.seed}, d₂ seed {cfg.seed + 1}), α, β ∈ [−{cfg.span:g}, {cfg.span:g}], {how}.  \n"
             f"Centre f(0, 0) = **{land.center_loss:.4f}** = the trained model's own loss on these images "
