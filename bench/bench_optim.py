@@ -8,6 +8,11 @@ Prints JSON lines. Targets from the issue, on this 2-core CPU:
   on Rosenbrock (one batched forward/backward per step, then each registry ``torch.optim`` step)
   <= 200 ms; the peer, timed alternately in the same run, is the plain loop a learner would write:
   six separate ``torch.optim`` optimizers, each with its own forward and backward per step;
+* ``optim_landscape_25x25``: :func:`dlcore.optim_viz.landscape.compute_landscape` of the zoo CNN (``fmnist_cnn``,
+  or its digits twin) on 1,000 test images, 625 forward passes of one batch each, one torch thread,
+  <= 20 s (run once: it takes minutes on this machine; ``--landscape-only`` runs just it, ``--no-landscape`` skips it).
+  Not met here: 442 s at load 2.4-4.4 and 900 s at load 3.8-6.2 (2026-12-02); each point is a full forward pass
+  (~8.4 GFLOP, and BatchNorm/ReLU/max-pool over 1,000×32×28×28 activations are memory-bound), 0.2 s at best;
 * ``optim_http_race``: the tab's default race (6 × 300 steps, the contour picture, the loss figure)
   through ``POST /gradio_api/run/optim_race`` <= 300 ms, with a bare Gradio server's no-op endpoint
   as the round-trip floor.
@@ -33,7 +38,13 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--no-http", action="store_true", help="skip serving the app (the HTTP figure)")
+    ap.add_argument("--no-landscape", action="store_true", help="skip the 25x25 zoo-CNN landscape (minutes)")
+    ap.add_argument("--landscape-only", action="store_true", help="only the 25x25 zoo-CNN landscape")
     args = ap.parse_args(argv)
+    if not args.no_landscape:
+        landscape_figure()
+    if args.landscape_only:
+        return 0
     import torch
 
     from dlcore.optim_viz import TrajectoryConfig, get_surface, run_optimizers
@@ -74,6 +85,25 @@ def main(argv: list[str]) -> int:
     if not args.no_http:
         http_figures(args.repeats)
     return 0
+
+
+def landscape_figure() -> None:
+    import torch
+
+    from bench.common import emit
+    from dlcore import zoo
+    from dlcore.optim_viz.landscape import LandscapeConfig, compute_landscape
+
+    torch.set_num_threads(1)
+    name, model, split = zoo.image_classifier("cnn")
+    before = load_avg()
+    t0 = time.perf_counter()
+    land = compute_landscape(model, split.x_test, split.y_test, LandscapeConfig(grid=25, n_images=1000), name=name)
+    seconds = time.perf_counter() - t0
+    emit("optim_landscape_25x25", round(seconds, 1), "s", target="<= 20 s", load_avg_before=before,
+         load_avg_after=load_avg(), per_point_ms=round(1000 * seconds / 625, 1),
+         note=f"{name}, 1,000 test images in one batch per point, 625 points, 1 torch thread, no_grad, "
+              f"parameters overwritten in place; centre loss {land.center_loss:.4f}")
 
 
 def http_figures(repeats: int) -> None:
