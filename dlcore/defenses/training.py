@@ -129,33 +129,23 @@ class RetrainResult:
     notes: list[str] = field(default_factory=list)
 
 
-class _PrivateDropout(nn.Module):
-    """``nn.Dropout`` drawing its masks from a generator of its own run, not torch's global RNG
-    (which every thread of a server shares: two users retraining at once would otherwise get
-    each other's masks and different answers for the same settings)."""
-
-    def __init__(self, p: float, generator: torch.Generator) -> None:
-        super().__init__()
-        self.p, self.generator = float(p), generator
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
-            return x
-        keep = torch.rand(x.shape, generator=self.generator, dtype=x.dtype).to(x.device) >= self.p  # (same as x)
-        return x * keep / (1.0 - self.p)
-
-
 @contextlib.contextmanager
 def _private_dropout(model: nn.Module, seed: int):
-    """Swap every ``nn.Dropout`` of ``model`` for :class:`_PrivateDropout` (one generator seeded
-    with ``seed``) while the block runs; the originals are put back afterwards."""
+    """Swap every ``nn.Dropout`` of ``model`` for a :class:`dlcore.models.Dropout` drawing from one
+    generator seeded with ``seed`` while the block runs (torch's global RNG is shared by every
+    thread of a server: two users retraining at once would get each other's masks and different
+    answers for the same settings); the originals are put back afterwards."""
+    from dlcore.models.layers import Dropout
+
     gen = torch.Generator().manual_seed(seed)
     swapped: list[tuple[nn.Module, str, nn.Module]] = []
     for parent in model.modules():
         for name, child in list(parent.named_children()):
-            if type(child) is nn.Dropout:
+            if isinstance(child, nn.Dropout):
                 swapped.append((parent, name, child))
-                setattr(parent, name, _PrivateDropout(child.p, gen))
+                private = Dropout(child.p)
+                private.generator = gen
+                setattr(parent, name, private)
     try:
         yield
     finally:

@@ -15,12 +15,12 @@ from torch import nn
 
 from dlcore.models.cnn import LeNet5, SmallCNN
 from dlcore.models.layers import (
-    ACTIVATIONS, Activation, Standardize, count_parameters, make_activation,
+    ACTIVATIONS, Activation, Dropout, Standardize, count_parameters, make_activation, own_dropout_rng,
 )
 from dlcore.models.mlp import MLP, MLPBlock, MLPConfig, LeNet300100, build_mlp, seed_mlp
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "Standardize", "count_parameters", "make_activation",
+    "ACTIVATIONS", "Activation", "Dropout", "own_dropout_rng", "Standardize", "count_parameters", "make_activation",
     "MLP", "MLPBlock", "MLPConfig", "build_mlp", "seed_mlp", "LeNet300100",
     "LeNet5", "SmallCNN", "MODELS", "build_model",
 ]

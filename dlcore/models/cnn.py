@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dlcore.models.layers import Standardize, make_activation
+from dlcore.models.layers import Dropout, Standardize, make_activation
 
 __all__ = ["LeNet5", "SmallCNN"]
 
@@ -106,9 +106,9 @@ class SmallCNN(nn.Module):
                                     nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2))
         self.block2 = nn.Sequential(nn.Conv2d(c1, c2, 3, padding=1),
                                     nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout),
+        self.classifier = nn.Sequential(nn.Flatten(), Dropout(dropout),
                                         nn.Linear(c2 * s * s, hidden), nn.ReLU(),
-                                        nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+                                        Dropout(dropout), nn.Linear(hidden, n_classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The convolutional trunk: ``(N, C, S, S) -> (N, c2, S/4, S/4)``."""

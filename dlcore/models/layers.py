@@ -65,3 +65,39 @@ class Standardize(nn.Module):
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` that can draw its masks from a generator of its own.
+
+    With ``generator`` None (the default) it *is* ``nn.Dropout`` (torch's global RNG, so seeded
+    runs repeat the notes' plain loop). Set ``generator`` (see :func:`own_dropout_rng`) and the
+    masks no longer depend on what other threads draw from the global RNG: two users training
+    the same settings at once on one server get the same run.
+
+    Inverted dropout (Srivastava et al. 2014): ``y = x · m / (1 − p)``, ``m ~ Bernoulli(1 − p)``.
+    """
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.generator is None or not self.training or self.p == 0.0:
+            return super().forward(x)
+        keep = 1.0 - self.p
+        mask = torch.empty_like(x).bernoulli_(keep, generator=self.generator)  # (same shape as x)
+        mask.div_(keep)  # torch's own order of operations: equal to F.dropout on the same stream
+        return x * mask
+
+
+def own_dropout_rng(model: nn.Module, rng: int | torch.Generator) -> int:
+    """Give every :class:`Dropout` of ``model`` one private generator (``rng``, or a new one
+    seeded with it); returns how many modules got it.
+
+    To repeat a plain loop on the global RNG exactly, pass a generator holding the global state
+    (``g.set_state(torch.get_rng_state())``) and let the trainer draw its shuffles from it too.
+    """
+    gen = rng if isinstance(rng, torch.Generator) else torch.Generator().manual_seed(int(rng))
+    mods = [m for m in model.modules() if isinstance(m, Dropout)]
+    for m in mods:
+        m.generator = gen
+    return len(mods)

@@ -21,7 +21,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from dlcore.models.layers import Activation, Standardize, make_activation
+from dlcore.models.layers import Activation, Dropout, Standardize, make_activation
 
 __all__ = ["MLPConfig", "MLPBlock", "MLP", "build_mlp", "seed_mlp", "LeNet300100",
            "MAX_DEPTH", "MAX_WIDTH"]
@@ -106,7 +106,7 @@ class MLPBlock(nn.Module):
         self.linear = nn.Linear(in_features, out_features)
         self.act = make_activation(activation)
         self.bn = nn.BatchNorm1d(out_features) if batchnorm else nn.Identity()
-        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.drop = Dropout(dropout) if dropout > 0 else nn.Identity()
         self.residual = residual
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -50,7 +50,7 @@ from dlcore.train.history import Callback, EpochLog, History, Status, StepLog
 from dlcore.train.metrics import TaskName, accuracy, grad_norms, layer_names
 from dlcore.train.names import MAX_EPOCHS
 from dlcore.train.optim import OptimizerName, make_optimizer
-from dlcore.train.runtime import default_device, seed_everything, torch_threads
+from dlcore.train.runtime import RNG_LOCK, default_device, seed_everything, torch_threads
 from dlcore.train.schedules import ScheduleConfig, make_scheduler
 
 __all__ = ["TrainConfig", "StepLog", "EpochLog", "History", "Callback", "Trainer", "fit", "predict",
@@ -155,8 +155,11 @@ class Trainer:
     def __init__(self, model: nn.Module, train: Data, val: tuple[torch.Tensor, torch.Tensor] | None = None,
                  config: TrainConfig | None = None, callbacks: Sequence[Callback] = (),
                  stop_event: threading.Event | None = None, batch_hook: BatchHook | None = None,
-                 objective: Objective | None = None) -> None:
+                 objective: Objective | None = None, rng: torch.Generator | None = None) -> None:
         self.config = config or TrainConfig()
+        #: with ``config.seed`` None, the generator the epoch shuffles draw from instead of torch's
+        #: global RNG (the same draws DataLoader makes there; see :func:`dlcore.models.own_dropout_rng`)
+        self.rng = rng
         self.batch_hook = batch_hook
         self.objective = objective
         self.config.validate()
@@ -203,8 +206,8 @@ class Trainer:
             # shuffle=True exactly as DataLoader does it, drawing from torch's global RNG: each
             # epoch's iterator first draws a worker base seed, then RandomSampler draws the
             # seed of a fresh generator and takes one permutation
-            torch.empty((), dtype=torch.int64).random_()  # DataLoader iterator's _base_seed
-            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+            torch.empty((), dtype=torch.int64).random_(generator=self.rng)  # DataLoader iterator's _base_seed
+            seed = int(torch.empty((), dtype=torch.int64).random_(generator=self.rng).item())
             gen = torch.Generator().manual_seed(seed)
         perm = torch.randperm(len(x), generator=gen)  # (N,)
         for i in range(self.steps_per_epoch):
@@ -242,7 +245,8 @@ class Trainer:
         cfg, h = self.config, self.history
         gen: torch.Generator | None = None
         if cfg.seed is not None:
-            torch.manual_seed(cfg.seed)                    # dropout masks
+            with RNG_LOCK:
+                torch.manual_seed(cfg.seed)                # dropout masks (unless a model's own)
             gen = torch.Generator().manual_seed(cfg.seed)  # shuffling
         step = 0
         for epoch in range(1, int(cfg.epochs) + 1):

@@ -15,10 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import nn
 
 from dlcore.lazy import LazyCache
+from dlcore.models.layers import own_dropout_rng
 from dlcore.train.loop import TrainConfig, Trainer, seed_everything
+from dlcore.train.runtime import RNG_LOCK
 from dlcore.train.names import ARCHITECTURES, MAX_LAYERS, MAX_TRAIN_STEPS, PLAYGROUND_DATA
 from dlcore.train.schedules import ScheduleConfig
 from dlcore.train.spec import PRESETS, PlaygroundSpec, parse_hidden, spec_from_values
@@ -81,14 +84,23 @@ def build_playground(spec: PlaygroundSpec) -> Playground:
     if steps > MAX_TRAIN_STEPS:
         raise ValueError(f"{spec.epochs} epochs × {steps // int(spec.epochs)} batches = {steps} steps exceed the "
                          f"playground's cap of {MAX_TRAIN_STEPS}; use fewer epochs or a larger batch size")
-    seed_everything(int(spec.seed))
-    model = _build_model(spec, split, hidden)
+    # The seed's loop draws initial weights, then per epoch the DataLoader's shuffle seeds and
+    # the dropout masks, all from torch's global RNG. Here only the initial weights do (a few ms,
+    # under the lock no seeded run re-seeds it in); the rest continue that very stream in a
+    # private generator, so the run equals the seed's loop *and* two users training at once get
+    # the same run.
+    with RNG_LOCK:
+        seed_everything(int(spec.seed))
+        model = _build_model(spec, split, hidden)
+        rng = torch.Generator()
+        rng.set_state(torch.get_rng_state())
+    own_dropout_rng(model, rng)
     config = TrainConfig(task=split.task, optimizer=spec.optimizer, lr=float(spec.lr),
                          weight_decay=float(spec.weight_decay), batch_size=bs, epochs=int(spec.epochs),
                          schedule=ScheduleConfig(spec.schedule, int(spec.warmup_steps)),  # type: ignore[arg-type]
-                         clip_grad_norm=float(spec.clip_grad_norm),  # seeded above, before the model
+                         clip_grad_norm=float(spec.clip_grad_norm),
                          num_threads=1)  # small MLPs: 1 thread beats 2 on a shared CPU
-    trainer = Trainer(model, (split.x_train, split.y_train), (split.x_test, split.y_test), config)
+    trainer = Trainer(model, (split.x_train, split.y_train), (split.x_test, split.y_test), config, rng=rng)
     baseline = constant_baseline(split.task, split.y_train, split.y_test, split.n_classes)
     return Playground(spec, split, model, trainer, baseline)
 

@@ -20,6 +20,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
+#: Held while a run seeds torch's global RNG and draws from it (a model's initial weights), so a
+#: concurrent run's ``manual_seed`` cannot land in the middle of another's initialisation.
+RNG_LOCK = threading.RLock()
+
 _THREADS_LOCK = threading.Lock()
 _THREADS_USERS = 0
 _THREADS_SAVED = 0
