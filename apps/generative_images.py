@@ -212,8 +212,8 @@ def diffusers_check(sampler: Any, steps: Any, eta: Any) -> str:
     try:
         import diffusers
     except ImportError:
-        return ("diffusers is not installed here (it is a test-only oracle, requirements-dev.txt), so this check cannot "
-                "run now; the test suite runs it: tests/dlcore/generative/test_diffusion_vs_diffusers.py.")
+        return ("diffusers is not installed here (it is in requirements.txt: `make demo` installs it), so this check "
+                "cannot run now; the test suite runs it too: tests/dlcore/generative/test_diffusion_vs_diffusers.py.")
     from dlcore import zoo
 
     if zoo.verify(DDPM).ok:
