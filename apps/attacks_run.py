@@ -19,6 +19,7 @@ import gradio as gr
 
 from apps.common import guard, md_escape
 from apps.imaging import INVERT_CHOICES, picked_image
+from apps.streaming import progress_stream
 from dlcore.textinput import parse_choice, parse_int, parse_number
 
 __all__ = ["L", "EVERY_S", "stream", "load", "model_name", "positive", "pct", "conversion", "classes_of",
@@ -54,38 +55,13 @@ def stream(work: Callable[[Callable[[int, dict[str, Any]], None]], Any], stop: t
     ``every`` seconds while it runs and ``(latest metrics, result, True)`` at the end. An
     exception in ``work`` is raised here (where the handler's error policy catches it); if the
     consumer goes away (the page closed), ``stop`` is set so the library ends at its next step."""
-    latest: dict[str, Any] = {}
-    box: dict[str, Any] = {}
-    lock = threading.Lock()
     t0 = time.perf_counter()
-
-    def callback(step: int, metrics: dict[str, Any]) -> None:
-        with lock:
-            latest.update(metrics, step=step)
-
-    def run() -> None:
-        try:
-            box["result"] = work(callback)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the handler's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="attacks-run", daemon=True)
-    worker.start()
+    inner = progress_stream(work, stop, every, accumulate=True, name="attacks-run")
     try:
-        while worker.is_alive():
-            worker.join(every)
-            if worker.is_alive():
-                with lock:
-                    snap = {**latest, "seconds": time.perf_counter() - t0}
-                yield snap, None, False
-    except GeneratorExit:
-        stop.set()
-        raise
-    if "error" in box:
-        raise box["error"]
-    with lock:
-        snap = {**latest, "seconds": time.perf_counter() - t0}
-    yield snap, box["result"], True
+        for snap, result, done in inner:
+            yield {**snap, "seconds": time.perf_counter() - t0}, result, done
+    finally:
+        inner.close()  # a closed consumer closes the worker's stream now (it sets ``stop``)
 
 
 def model_name(value: Any, label: str = L["model"]) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Iterator, TypeVar
 
+from apps.streaming import progress_stream
+
 __all__ = ["stream", "EVERY_S"]
 
 T = TypeVar("T")
@@ -26,36 +28,9 @@ def stream(run: Callable[[Callable[[int, dict[str, Any]], None]], T], every: flo
     ``run`` is raised here (in the handler's thread, where the error policy catches it). If
     the consumer stops early (a closed generator), ``stop`` is set so the loop ends soon.
     """
-    latest: dict[str, Any] = {}
-    box: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def callback(step: int, metrics: dict[str, Any]) -> None:
-        with lock:
-            latest.clear()
-            latest.update(metrics, step=step)
-
-    def work() -> None:
-        try:
-            box["result"] = run(callback)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the handler's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, name="explain-stream", daemon=True)
-    worker.start()
+    inner = progress_stream(run, stop, every, name="explain-stream")
     try:
-        while worker.is_alive():
-            worker.join(every)
-            if worker.is_alive():
-                with lock:
-                    snapshot = dict(latest)
-                yield snapshot, None
-    except GeneratorExit:
-        if stop is not None:
-            stop.set()
-        raise
-    if "error" in box:
-        raise box["error"]
-    with lock:
-        snapshot = dict(latest)
-    yield snapshot, box["result"]
+        for snapshot, result, _ in inner:
+            yield snapshot, result
+    finally:
+        inner.close()  # a closed consumer closes the worker's stream now (it sets ``stop``)

@@ -1,0 +1,60 @@
+"""Stream a library loop that reports through ``callback(step, metrics)``: run it in a worker
+thread and hand its latest progress to a generator handler every ``every`` seconds.
+
+The one implementation behind the attack and explain tabs' streamed runs (their handlers wrap
+library functions that take a ``callback`` and a ``stop`` event but are not iterators).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterator
+
+__all__ = ["progress_stream"]
+
+
+def progress_stream(work: Callable[[Callable[[int, dict[str, Any]], None]], Any], stop: threading.Event | None,
+                    every: float, *, accumulate: bool = False, name: str = "stream"
+                    ) -> Iterator[tuple[dict[str, Any], Any, bool]]:
+    """Yield ``(latest progress, None, False)`` while ``work(callback)`` runs, then
+    ``(progress, result, True)``.
+
+    ``progress`` is ``{**metrics, "step": step}`` of the last callback (``accumulate``: merged over
+    every callback so far). An exception in ``work`` is raised here, in the handler's thread,
+    where the error policy catches it; if the consumer goes away (a closed generator, the page
+    closed), ``stop`` is set so the library ends at its next step.
+    """
+    latest: dict[str, Any] = {}
+    box: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def callback(step: int, metrics: dict[str, Any]) -> None:
+        with lock:
+            if not accumulate:
+                latest.clear()
+            latest.update(metrics, step=step)
+
+    def run() -> None:
+        try:
+            box["result"] = work(callback)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the handler's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name=name, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(every)
+            if worker.is_alive():
+                with lock:
+                    snap = dict(latest)
+                yield snap, None, False
+    except GeneratorExit:
+        if stop is not None:
+            stop.set()
+        raise
+    if "error" in box:
+        raise box["error"]
+    with lock:
+        snap = dict(latest)
+    yield snap, box["result"], True
