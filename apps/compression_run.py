@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import gradio as gr
 
 from apps.common import STOPS, guard
+from apps.streaming import progress_stream
 
 __all__ = ["KINDS", "KIND_VALUES", "POLL_S", "Run", "stream", "stopper", "kib", "pct", "points", "bar", "table_md"]
 
@@ -44,39 +45,26 @@ class Run:
 
 def stream(work: Callable[[Callable[[int, dict], None], threading.Event], Any],
            stop: threading.Event) -> Iterator[Run]:
-    """Run ``work(callback, stop)`` in a worker thread; yield a snapshot every :data:`POLL_S`
-    seconds and a last one with ``done=True`` and the result (an exception is re-raised here)."""
-    latest: dict[str, Any] = {}
+    """Run ``work(callback, stop)`` in a worker thread (:func:`apps.streaming.progress_stream`);
+    yield a snapshot every :data:`POLL_S` seconds and a last one with ``done=True`` and the result
+    (an exception is re-raised here)."""
     last: list[dict[str, Any]] = [{}]
     count = [0]
-    box: dict[str, Any] = {}
     t0 = time.perf_counter()
 
-    def callback(step: int, metrics: dict) -> None:
-        latest.update(metrics)
-        latest["step"] = step
-        last[0] = {**metrics, "step": step}
-        count[0] += 1
+    def job(progress: Callable[[int, dict[str, Any]], None]) -> Any:
+        def callback(step: int, metrics: dict) -> None:
+            last[0] = {**metrics, "step": step}
+            count[0] += 1
+            progress(step, metrics)
+        return work(callback, stop)
 
-    def target() -> None:
-        try:
-            box["result"] = work(callback, stop)
-        except BaseException as exc:  # noqa: BLE001 - handed to the handler's thread below
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="compression-run", daemon=True)
-    worker.start()
+    inner = progress_stream(job, stop, POLL_S, accumulate=True, name="compression-run")
     try:
-        while worker.is_alive():
-            worker.join(POLL_S)
-            if worker.is_alive():
-                yield Run(dict(latest), dict(last[0]), count[0], time.perf_counter() - t0)
+        for merged, result, done in inner:
+            yield Run(merged, dict(last[0]), count[0], time.perf_counter() - t0, done, result if done else None)
     finally:
-        if worker.is_alive():  # the page went away mid-run: let the library stop at its next step
-            stop.set()
-    if "error" in box:
-        raise box["error"]
-    yield Run(dict(latest), dict(last[0]), count[0], time.perf_counter() - t0, True, box.get("result"))
+        inner.close()  # the page went away mid-run: the library stops at its next step
 
 
 def stopper(task: str, what: str) -> Callable[..., str]:
