@@ -18,7 +18,7 @@ from apps import attacks_curves as C
 from apps import attacks_defend as D
 from apps import attacks_white as W
 from apps.attacks_run import L, UNTARGETED, quick as _quick
-from apps.common import HEAVY, LIGHT, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, guard, on, on_first_open
+from apps.common import HEAVY, LIGHT, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, guard, on, on_first_open
 from dlcore.attacks.names import CURVE_ATTACKS, DEFENSE_DISPLAY, DEFENSE_NAMES
 
 TITLE = "Adversarial attack and defense"
@@ -34,14 +34,6 @@ INTRO = ("**Adversarial attack** (对抗攻击, seed 000 §9.1): a perturbation 
          "see what adversarial training buys. Defaults: ε = 0.1 on Fashion-MNIST; each attack names the paper's own "
          "setting. Long runs stream their progress and stop with **Stop**.")
 
-
-class CheckboxGroup(gr.CheckboxGroup):
-    """``gr.CheckboxGroup`` whose value reaches the handler unchecked (the handler checks the names)."""
-
-    is_template = True
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
 
 
 def _run_stop(run_label: str, run_id: str, stop_id: str) -> tuple[Any, Any]:

@@ -40,7 +40,7 @@ from apps.contract import Endpoint, ErrorDemo, SeedRef, iter_outputs
 from apps.stops import STOPS, StopRegistry, session_key
 
 __all__ = ["guard", "on", "with_failure_policy", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
-           "Number", "Slider", "Dropdown", "Radio", "Checkbox", "STOPS", "StopRegistry",
+           "Number", "Slider", "Dropdown", "Radio", "Checkbox", "CheckboxGroup", "STOPS", "StopRegistry",
            "on_first_open", "session_key", "ErrorDemo", "iter_outputs"]
 
 log = logging.getLogger("dl_lab")
@@ -311,6 +311,13 @@ class Radio(gr.Radio):
 
 class Checkbox(gr.Checkbox):
     """``gr.Checkbox`` whose value reaches the handler unchecked (``parse_bool`` it there)."""
+
+    is_template = True
+    preprocess = _pass_through
+
+
+class CheckboxGroup(gr.CheckboxGroup):
+    """``gr.CheckboxGroup`` whose value reaches the handler unchecked (it checks the registry names)."""
 
     is_template = True
     preprocess = _pass_through

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps.common import (HEAVY, LIGHT, Checkbox, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, Slider,
+from apps.common import (HEAVY, LIGHT, Checkbox, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, Slider,
                          guard, on, on_first_open)
 from apps.explain_global import (ATTACK_CHOICES, COLOR_BY, actmax, actmax_default, attack_explain, clicked, embedding,
                                  model_choices, nearest, stop_actmax)
@@ -29,14 +29,6 @@ SEED = "000_5114ce2b17ca1821.txt"
 SEEDS = [SeedRef(SEED, "9.4", "可解释性人工智能"), SeedRef(SEED, "9.4.1", "局部解释"), SeedRef(SEED, "9.4.2", "全局解释")]
 MODEL = "fmnist_cnn"
 
-
-class CheckboxGroup(gr.CheckboxGroup):
-    """``gr.CheckboxGroup`` whose value reaches the handler unchecked (it checks the registry names)."""
-
-    is_template = True
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
 
 
 def _methods(value: list[str], label: str = "methods") -> CheckboxGroup:

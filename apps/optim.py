@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps.common import (LATEX, LIGHT, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, live, on,
+from apps.common import (LATEX, LIGHT, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, live, on,
                          on_first_open)
 from apps.optim_landscape import LANDSCAPE_ENDPOINTS, landscape_tab
 from apps.optim_panels import (D_RACE, L, MAX_UI_STEPS, inspect, inspect_click, one_step, pick_surface, race,
@@ -39,14 +39,6 @@ INTRO = ("**Optimizers** (优化器, seed 003 §dl_1_4_1): each path below is a 
          "toys (one is a real tiny network's slice): they show how the rules move, not which optimizer trains a "
          "big network best.")
 
-
-class CheckboxGroup(gr.CheckboxGroup):
-    """``gr.CheckboxGroup`` whose value reaches the handler unchecked (it checks the registry names)."""
-
-    is_template = True
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
 
 
 def _race_controls() -> list[Any]:
