@@ -47,7 +47,8 @@ __all__ = [
 
 #: Modules that register recipe kinds and recipes of other families (imported below, in order).
 #: A new family = one ``dlcore/zoo/recipes_<family>.py`` + its name here.
-FAMILIES: tuple[str, ...] = ("dlcore.zoo.recipes_robust", "dlcore.zoo.recipes_compression", "dlcore.zoo.recipes_generative")
+FAMILIES: tuple[str, ...] = ("dlcore.zoo.recipes_robust", "dlcore.zoo.recipes_compression", "dlcore.zoo.recipes_generative",
+                             "dlcore.zoo.recipes_sequence")
 for _mod in FAMILIES:
     importlib.import_module(_mod)
 NAMES: tuple[str, ...] = tuple(RECIPES)
