@@ -12,7 +12,7 @@ import gradio as gr
 from apps.attacks_run import L, model_name, natural_and_robust, pct, positive, stream
 from apps.common import STOPS, guard
 from dlcore.attacks.names import CURVE_ATTACKS, DEFENSE_DISPLAY, DEFENSE_NAMES
-from dlcore.textinput import parse_choice, parse_int
+from dlcore.textinput import parse_choice, parse_choices, parse_int
 
 __all__ = ["D_COST", "D_SHIELDS", "QUICK_SHIELDS", "D_RETRAIN", "QUICK_RETRAIN", "shields", "attack_shields",
            "retrain", "adv_card", "stop_shields", "stop_retrain", "parse_names", "WHAT"]
@@ -32,14 +32,7 @@ WHAT = {"gaussian_blur": "convolve with a Gaussian, σ = 1 px", "median_blur": "
 
 def parse_names(value: Any, name: str, choices: tuple[str, ...]) -> list[str]:
     """A non-empty list of registry names (registry order kept, duplicates dropped)."""
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{name} must be a list of names such as {list(choices[:2])}")
-    if not value:
-        raise ValueError(f"{name}: tick at least one")
-    if len(value) > 2 * len(choices):
-        raise ValueError(f"{name} has {len(value)} entries; there are only {len(choices)}")
-    chosen = {parse_choice(v, name, choices) for v in value}
-    return [c for c in choices if c in chosen]
+    return parse_choices(value, name, choices)
 
 
 def _data(model: str, n: int) -> tuple[Any, Any, Any]:

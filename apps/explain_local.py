@@ -18,7 +18,7 @@ from apps.explain_stream import stream
 from apps.imaging import INVERT_CHOICES, picked_image
 from dlcore.explain.names import METHOD_DISPLAY, METHOD_NAMES, NOISE_KINDS, NORM_MODES, SANITY_MODES
 from dlcore.lazy import LazyCache
-from dlcore.textinput import parse_bool, parse_choice, parse_int, parse_number
+from dlcore.textinput import parse_bool, parse_choice, parse_choices, parse_int, parse_number
 
 #: The labels on the page, also used to name a bad value (one spelling for both).
 L = {"model": "model", "methods": "methods", "target": "class to explain", "scale": "colour scale",
@@ -64,15 +64,8 @@ def label_of(i: int, classes: tuple[str, ...]) -> str:
 
 
 def parse_methods(value: Any, name: str = "methods") -> list[str]:
-    """A non-empty list of registry names (duplicates dropped, registry order kept)."""
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{name} must be a list of method names such as ['gradient', 'smoothgrad']")
-    if not value:
-        raise ValueError(f"{name}: tick at least one method")
-    if len(value) > 2 * len(METHOD_NAMES):
-        raise ValueError(f"{name} has {len(value)} entries; there are only {len(METHOD_NAMES)} methods")
-    chosen = {parse_choice(v, name, METHOD_NAMES) for v in value}
-    return [m for m in METHOD_NAMES if m in chosen]
+    """A non-empty list of method names (duplicates dropped, registry order kept)."""
+    return parse_choices(value, name, METHOD_NAMES, noun="method")
 
 
 def option(value: Any, config: type, field: str, label: str) -> Any:

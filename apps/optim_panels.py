@@ -14,7 +14,7 @@ import gradio as gr
 
 from apps.common import guard, md_escape
 from dlcore.optim_viz.names import (LR_RANGE_LOG10, OPTIMIZER_NAMES, SEED_SIX, SGD_FAMILY, SURFACE_NAMES, SURFACES)
-from dlcore.textinput import parse_choice, parse_int, parse_number
+from dlcore.textinput import parse_choice, parse_choices, parse_int, parse_number
 
 #: The labels on the page, also used to name a bad value (one spelling for both).
 L = {"surface": "surface", "optimizers": "optimizers", "x": "start θ₁ (x)", "y": "start θ₂ (y)",
@@ -46,15 +46,8 @@ def cell(text: Any) -> str:
 
 # ----------------------------------------------------------------------------- parsing
 def parse_optimizers(value: Any) -> list[str]:
-    """A non-empty list of registry names (duplicates dropped, registry order kept)."""
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{L['optimizers']} must be a list of names such as ['SGD', 'Adam']")
-    if not value:
-        raise ValueError(f"{L['optimizers']}: tick at least one optimizer")
-    if len(value) > 2 * len(OPTIMIZER_NAMES):
-        raise ValueError(f"{L['optimizers']} has {len(value)} entries; there are only {len(OPTIMIZER_NAMES)}")
-    chosen = {parse_choice(v, L["optimizers"], OPTIMIZER_NAMES) for v in value}
-    return [n for n in OPTIMIZER_NAMES if n in chosen]
+    """A non-empty list of optimizer names (duplicates dropped, registry order kept)."""
+    return parse_choices(value, L["optimizers"], OPTIMIZER_NAMES, noun="optimizer")
 
 
 def parse_point(surface: str, x: Any, y: Any, lx: str = L["x"], ly: str = L["y"]) -> tuple[float, float]:

@@ -28,6 +28,7 @@ __all__ = [
     "format_tensor",
     "parse_text",
     "parse_choice",
+    "parse_choices",
     "parse_bool",
 ]
 
@@ -125,6 +126,24 @@ def parse_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
         shown = ", ".join(repr(o) for o in options[:12]) + (" …" if len(options) > 12 else "")
         raise ValueError(f"{name} {_describe(value)} is not one of: {shown}")
     return value
+
+
+def parse_choices(value: Any, name: str, choices: Sequence[str], noun: str = "") -> list[str]:
+    """A non-empty list of registry names (a checkbox group's value): registry order kept,
+    duplicates dropped.
+
+    Raises:
+        ValueError: not a list, empty ("tick at least one <noun>"), too long, or a name not in ``choices``.
+    """
+    options = list(choices)
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{name} must be a list of {noun + ' ' if noun else ''}names such as {options[:2]}")
+    if not value:
+        raise ValueError(f"{name}: tick at least one{' ' + noun if noun else ''}")
+    if len(value) > 2 * len(options):
+        raise ValueError(f"{name} has {len(value)} entries; there are only {len(options)}")
+    chosen = {parse_choice(v, name, options) for v in value}
+    return [c for c in options if c in chosen]
 
 
 def parse_bool(value: Any, name: str) -> bool:

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from dlcore.textinput import (MAX_ELEMENTS, format_tensor, parse_int, parse_int_tuple, parse_literal,
+from dlcore.textinput import (MAX_ELEMENTS, format_tensor, parse_choices, parse_int, parse_int_tuple, parse_literal,
                               parse_number, parse_tensor)
 
 
@@ -77,3 +77,16 @@ def test_numbers_and_int_tuples():
 
 def test_format_tensor_rounds():
     assert format_tensor(torch.tensor([[0.12345, 2.0]])) == "[[0.1235, 2]]"
+
+
+def test_parse_choices_keeps_registry_order_and_names_the_problem():
+    opts = ("rnn", "lstm", "gru")
+    assert parse_choices(["gru", "rnn", "gru"], "cells", opts) == ["rnn", "gru"]
+    with pytest.raises(ValueError, match="cells: tick at least one cell"):
+        parse_choices([], "cells", opts, noun="cell")
+    with pytest.raises(ValueError, match=r"cells must be a list of cell names such as \['rnn', 'lstm'\]"):
+        parse_choices("rnn", "cells", opts, noun="cell")
+    with pytest.raises(ValueError, match="cells 'cnn' is not one of"):
+        parse_choices(["cnn"], "cells", opts)
+    with pytest.raises(ValueError, match="has 7 entries; there are only 3"):
+        parse_choices(["rnn"] * 7, "cells", opts)
