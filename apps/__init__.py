@@ -25,6 +25,7 @@ TABS: list[str] = [
     "explain",
     "generative",
     "compression",
+    "sequence",
     "attention",
     "bert",
     "gpt",

@@ -16,7 +16,7 @@ import pytest
 from tests.apiclient import call
 from tests.conftest import tab_modules
 
-_TIMING = re.compile(r"\d+(?:[.,]\d+)?\s?(?:ms|s|tokens/s|it/s|steps/s)\b")
+_TIMING = re.compile(r"\d+(?:[.,]\d+)?\s?(?:ms|s|tokens/s|chars/s|it/s|steps/s)\b")
 
 
 def _normalise(value):

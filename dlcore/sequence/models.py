@@ -8,25 +8,24 @@ as an option: the recurrent layer, then ``nn.Linear`` on the last time step's ou
 vocabulary (http://karpathy.github.io/2015/05/21/rnn-effectiveness/).
 
 :func:`seeded` builds a model from a seed without letting concurrent requests change each other's
-random numbers (a lock, and torch's global RNG restored afterwards).
+random numbers (:data:`dlcore.train.runtime.RNG_LOCK`, and torch's global RNG restored afterwards).
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Callable, TypeVar
 
 import torch
 from torch import nn
 
 from dlcore.sequence.names import CELLS, CellName
+from dlcore.train.runtime import RNG_LOCK
 
 __all__ = ["RECURRENT", "SequenceRegressor", "CharModel", "seeded"]
 
 #: cell name -> torch module class
 RECURRENT: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 M = TypeVar("M", bound=nn.Module)
-_INIT_LOCK = threading.Lock()
 
 
 def _check_cell(cell: str) -> None:
@@ -41,7 +40,7 @@ def seeded(seed: int, build: Callable[[], M]) -> tuple[M, torch.Tensor]:
         ``(model, rng_state)``: the global RNG state right after building (what the seed's
         ``DataLoader`` would shuffle with next; see :class:`~dlcore.sequence.data.SeedShuffleLoader`).
     """
-    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+    with RNG_LOCK, torch.random.fork_rng(devices=[]):  # the lab's one lock on torch's global RNG
         torch.manual_seed(seed)
         model = build()
         return model, torch.get_rng_state()

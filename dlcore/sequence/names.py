@@ -22,9 +22,9 @@ from typing import Literal, get_args
 
 __all__ = [
     "CellName", "CELLS", "CELL_LABELS", "GATES", "GruReset", "GRU_RESETS", "SineData", "SINE_DATA",
-    "SineConfig", "SINE_PRESETS", "SEED_FIGURES", "NormName", "NORMS", "CharConfig", "CHAR_CELLS",
+    "SineConfig", "SINE_PRESETS", "SEED_FIGURES", "NormName", "NORMS", "CharConfig", "CHAR_CELLS", "PLAYS",
     "ModelSource", "MODEL_SOURCES", "ClipOptimizer", "CLIP_OPTIMIZERS", "ClipConfig", "Seq2SeqTask", "SEQ2SEQ_TASKS", "AttentionName", "ATTENTIONS", "Seq2SeqConfig", "MAX_HIDDEN",
-    "MAX_EPOCHS", "MAX_WINDOW", "MAX_SEQ_LEN", "MAX_CHAR_STEPS", "MAX_SEQ2SEQ_STEPS", "check_range",
+    "MAX_EPOCHS", "MAX_WINDOW", "LABELS", "MAX_SEQ_LEN", "MAX_CHAR_STEPS", "MAX_SEQ2SEQ_STEPS", "check_range",
 ]
 
 CellName = Literal["rnn", "lstm", "gru"]
@@ -55,6 +55,18 @@ MAX_WINDOW = 100
 MAX_SEQ_LEN = 400
 MAX_CHAR_STEPS = 20_000
 MAX_SEQ2SEQ_STEPS = 20_000
+
+
+#: The page's label of every field (messages name fields by these).
+LABELS: dict[str, str] = {
+    "data": "data", "cells": "cells", "epochs": "epochs", "hidden": "hidden size", "lr": "learning rate (Adam)",
+    "batch": "batch size (0 = whole set)", "window": "window / sequence length", "leak": "target in the input",
+    "seed": "seed", "cell": "cell", "source": "weights", "index": "test sequence", "step": "step t",
+    "unit": "unit j", "reset": "GRU reset", "length": "sequence length T", "norm": "norm",
+    "scale": "recurrent weight scale ρ", "tau": "clipping threshold τ", "sgd_lr": "learning rate (SGD)", "play": "play", "steps": "steps",
+    "temperature": "temperature T", "prime": "prime", "task": "task", "attentions": "attention",
+    "teacher": "teacher forcing ratio",
+}
 
 
 def check_range(name: str, value: float, lo: float, hi: float) -> None:
@@ -180,6 +192,10 @@ class ClipConfig:
 
 
 CHAR_CELLS: tuple[str, ...] = CELLS
+#: The plays the char-model panel offers (all in the shipped corpus, ``dlcore.data.list_plays()``;
+#: listed here so the UI builds without importing the data package).
+PLAYS: tuple[str, ...] = ("hamlet", "macbeth", "romeo_and_juliet", "lear", "othello", "tempest", "julius_caesar",
+                          "midsummer_nights_dream", "sonnets")
 
 
 @dataclass(frozen=True)
