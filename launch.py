@@ -30,6 +30,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Must be set before torch is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from apps.memory import start_idle_trim, tune_malloc  # noqa: E402
+
+# At most 2 malloc arenas (glibc), before Gradio and torch start their threads: memory freed by
+# one request's threads is not stranded in a per-thread heap (apps/memory.py, bench/bench_memory.py).
+tune_malloc()
+
 import gradio as gr  # noqa: E402
 
 from apps import TABS  # noqa: E402
@@ -46,6 +52,25 @@ CSS = """
 }
 
 """
+
+
+#: Browser/API sessions whose Gradio state is kept in memory (least recently used dropped first).
+#: Gradio keeps every session's copy of the page's component configs, ~2.4 MB for this app's
+#: ~1,400 components, and its default bound is 10,000 sessions (~24 GB): every API call without a
+#: session is one more (bench/bench_memory.py). 100 keeps a class of 100 learners' state and
+#: at most ~240 MB of it. ``DL_LAB_MAX_SESSIONS`` overrides.
+MAX_SESSIONS = 100
+ENV_MAX_SESSIONS = "DL_LAB_MAX_SESSIONS"
+
+
+def max_sessions() -> int:
+    """:data:`MAX_SESSIONS`, or a positive integer from ``DL_LAB_MAX_SESSIONS`` (anything else is ignored)."""
+    raw = os.environ.get(ENV_MAX_SESSIONS, "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    if raw:
+        log.warning("%s=%r is not a positive integer; keeping %d sessions", ENV_MAX_SESSIONS, raw, MAX_SESSIONS)
+    return MAX_SESSIONS
 
 
 def load_tab(name: str) -> ModuleType:
@@ -195,8 +220,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     app.queue(default_concurrency_limit=2)
     _patient_self_check()
     app.launch(server_name=host, server_port=port, share=args.share, prevent_thread_lock=True,
-               show_error=True, quiet=True, footer_links=["api"], css=CSS)
+               show_error=True, quiet=True, footer_links=["api"], css=CSS,
+               state_session_capacity=max_sessions())
     warm_up(args.tabs or TABS)
+    start_idle_trim()  # freed memory goes back to the OS once the server is quiet again
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Hands-On DL Lab is serving at http://{shown}:{port}  (started in {time.perf_counter() - t0:.1f} s; "
           "Ctrl+C to stop)", flush=True)

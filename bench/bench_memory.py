@@ -2,8 +2,9 @@
 
 Serves ``launch.py`` (all tabs), calls every declared example of every endpoint once through the
 real API (so every model, data set and figure path has been loaded), then waits until the
-process is idle and reads its resident memory a few times. A bare one-Textbox Gradio app is the
-peer (what the framework alone costs).
+process is idle and reads its resident memory a few times (after the server's idle trim,
+apps/memory.py, has had its chance). Per tab: RSS before, peak during and right after its calls.
+A bare one-Textbox Gradio app is the peer (what the framework alone costs).
 
 Target (issue 10): steady-state RSS <= 2.5 GB with every tab used.
 """
@@ -56,19 +57,24 @@ def main() -> None:
     with serve() as url:
         pid = _server_pid(url)
         start = _steady(pid, settle_s=10, samples=3)
-        peak, calls, failed = start, 0, []
+        peak, calls, failed, per_tab = start, 0, [], {}
         for name, mod in tab_modules():
+            before, tab_peak = _rss_mb(pid), 0.0
             for ep in getattr(mod, "ENDPOINTS", []):
                 for args in ep.examples:
                     ans = call(url, ep.api_name, args, timeout=600)
                     calls += 1
                     if not ans.ok:
                         failed.append(f"{ep.api_name}: {ans.message[:80]}")
-                    peak = max(peak, _rss_mb(pid))
+                    tab_peak = max(tab_peak, _rss_mb(pid))
+            peak = max(peak, tab_peak)
+            per_tab[name] = {"before": round(before), "peak": round(tab_peak), "after": round(_rss_mb(pid))}
         after = _steady(pid)
     emit("rss_after_start", round(start), "MB", note="all tabs built, nothing used yet",
          peer="bare one-Textbox Gradio app", peer_value=round(bare))
     emit("rss_peak_every_tab_used", round(peak), "MB", calls=calls, failed=failed[:5])
+    emit("rss_per_tab", per_tab, "MB", note="tabs used in order; 'after' is read right after the tab's last "
+         "call (the idle trim of apps/memory.py waits for a few quiet seconds), so it includes what malloc kept")
     emit("rss_steady_every_tab_used", round(after), "MB", target="<= 2500 MB", calls=calls,
          load_avg=load_avg())
 

@@ -195,3 +195,36 @@ def test_a_restart_gets_the_same_port_despite_time_wait_sockets():
     finally:
         plain.close()
     assert launch.free_port("127.0.0.1", port) == port
+
+
+def test_main_bounds_the_sessions_and_starts_the_idle_trim_after_the_warm_up(monkeypatch, capsys):
+    """Issue 10 (memory): Gradio keeps ~2.4 MB per session for this app, by default for 10,000
+    sessions; main() bounds them and starts apps/memory.py's idle trim once the server is up."""
+    calls = []
+
+    class FakeApp:
+        share_url = None
+
+        def queue(self, **kw):
+            calls.append("queue")
+
+        def launch(self, **kw):
+            calls.append(("launch", kw["state_session_capacity"]))
+
+        def block_thread(self):
+            calls.append("block")
+
+    monkeypatch.setattr(launch, "build_demo", lambda tabs: FakeApp())
+    monkeypatch.setattr(launch, "_patient_self_check", lambda: None)
+    monkeypatch.setattr(launch, "warm_up", lambda names: calls.append("warm_up"))
+    monkeypatch.setattr(launch, "start_idle_trim", lambda: calls.append("trim"))
+    monkeypatch.delenv(launch.ENV_MAX_SESSIONS, raising=False)
+    launch.main(["--tabs", "start", "--port", str(free_port())])
+    assert calls == ["queue", ("launch", launch.MAX_SESSIONS), "warm_up", "trim", "block"]
+    calls.clear()
+    monkeypatch.setenv(launch.ENV_MAX_SESSIONS, "7")
+    launch.main(["--tabs", "start", "--port", str(free_port())])
+    assert ("launch", 7) in calls
+    for junk in ("0", "-3", "lots"):
+        monkeypatch.setenv(launch.ENV_MAX_SESSIONS, junk)
+        assert launch.max_sessions() == launch.MAX_SESSIONS
