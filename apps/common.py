@@ -188,7 +188,10 @@ def on(triggers: Any, fn: Callable[..., Any], inputs: Any, outputs: Any, *, api_
     Returns:
         The dependency (chain ``.then`` / ``.success`` as usual).
     """
-    dep = gr.on(triggers, fn, inputs, outputs, api_name=api_name, **settings)
+    from apps.firstopen import panels_of, touching
+
+    panels = panels_of(outputs)
+    dep = gr.on(triggers, touching(fn, panels) if panels else fn, inputs, outputs, api_name=api_name, **settings)
     return with_failure_policy(dep, outputs, message=message, queue=settings.get("queue", True),
                                where=getattr(fn, "__qualname__", None))
 
@@ -223,49 +226,6 @@ def live(fn: Callable[..., Any], n_out: int = 1) -> Callable[..., Any]:
             return msg if n_out == 1 else (msg, *[None] * (n_out - 1))
     live_handler.__name__ = f"{getattr(fn, '__name__', 'handler')}_live"
     return live_handler
-
-
-def on_first_open(fn: Callable[..., Any], inputs: Any, outputs: Any, **settings: Any) -> None:
-    """Run ``fn`` the first time this browser session opens the current tab (or, outside a tab,
-    when the page loads), to show a panel's default example without a click.
-
-    Nothing runs at start-up: the page is served first, and a tab nobody opens costs nothing.
-    """
-    from gradio.context import Context
-
-    opened = gr.State(False)
-    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    ins = list(inputs) if isinstance(inputs, (list, tuple)) else ([] if inputs is None else [inputs])
-
-    def first(done: bool, *args: Any) -> Any:
-        if done:
-            return (True, *[gr.skip()] * len(outs))
-        result = fn(*args)
-        if inspect.isgenerator(result):
-            for result in result:  # noqa: B007 - only the last frame is shown
-                pass
-        vals = result if isinstance(result, tuple) else (result,)
-        return (True, *vals)
-
-    on(_open_triggers(Context.block, Context.root_block), guard(first), [opened, *ins], [opened, *outs],
-       api_visibility="private", **settings)
-
-
-def _open_triggers(block: Any, root: Any) -> list[Any]:
-    """The events that make ``block`` visible: the ``select`` of each enclosing tab, walking up
-    while the tab is the first of its siblings (shown by default); the page load at the top."""
-    triggers: list[Any] = []
-    b = block
-    while b is not None and b is not root:
-        if isinstance(b, gr.Tab):
-            triggers.append(b.select)
-            parent = b.parent
-            siblings = [c for c in getattr(parent, "children", []) if isinstance(c, gr.Tab)]
-            if siblings and siblings[0] is not b:  # a later tab: hidden until selected
-                return triggers
-        b = b.parent
-    triggers.append(root.load)
-    return triggers
 
 
 def md_escape(text: str) -> str:
@@ -321,3 +281,6 @@ class CheckboxGroup(gr.CheckboxGroup):
 
     is_template = True
     preprocess = _pass_through
+
+
+from apps.firstopen import _open_triggers, on_first_open  # noqa: E402,F401 - re-exported (it uses on() above)

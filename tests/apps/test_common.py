@@ -155,3 +155,29 @@ def test_two_events_of_one_session_failing_at_once_each_show_their_own_message()
     assert box.pop("s1", "step") == "t = 0 is below the minimum 1"
     box.put("s1", "race", "again")
     assert box.pop("s1") == "again" and box.pop("s1", "race") is None  # a follow-up without its handler
+
+
+def test_first_open_never_paints_over_the_panels_own_click(monkeypatch):
+    """The slow default example of a panel arrives after the learner's quick click: it is dropped."""
+    import apps.common as common
+    from apps.common import on, on_first_open
+
+    session = {"id": "s1"}
+    monkeypatch.setattr(common, "_current_session", lambda: session["id"])
+    with gr.Blocks() as demo:
+        with gr.Tab("panel"):
+            md = gr.Markdown()
+            other = gr.Markdown()
+            btn = gr.Button()
+            on_first_open(guard(lambda: "default"), None, md)
+            on(btn.click, guard(lambda: "clicked"), None, md)
+            on(btn.click, guard(lambda: "elsewhere"), None, other)
+    fns = [f.fn for f in demo.fns.values() if "failure" not in f.name]
+    first, click, elsewhere = fns[0], fns[1], fns[2]
+    assert first(False) == (True, "default")                       # nobody clicked yet: the default shows
+    session["id"] = "s2"
+    assert elsewhere() == "elsewhere"                              # another panel's event does not count
+    assert first(False) == (True, "default")
+    assert click() == "clicked"                                    # the panel's own event starts first ...
+    done, shown = first(False)
+    assert done is True and not isinstance(shown, str)             # ... and the default is skipped
