@@ -185,8 +185,9 @@ def warmup() -> None:
     import dlcore.sequence.views  # noqa: F401
 
 
-#: The browser test types 0 epochs, presses Train live and reads the message in place.
-ERROR_DEMO = ErrorDemo(fill={L["epochs"]: "0"}, click=RUN_BUTTON, expect="epochs = 0 is below the minimum 1")
+#: The browser test asks for test window 500 of 180 inside one step and reads the message in place.
+ERROR_DEMO = ErrorDemo(fill={L["index"] + " (1 … 180)": "500"}, click=sequence_inside.INSIDE_BUTTON,
+                       expect="test sequence = 500 is above the maximum 180", subtab="Inside one step: the gates (§8.3)")
 _S = SINE_DEFAULT
 ENDPOINTS = [
     Endpoint("sequence_sine_zoo", heavy=True, examples=[["sine"], ["noisy_sines"]], facts=["0.01106", "0.00323"],
