@@ -88,12 +88,18 @@ def on_first_open(fn: Callable[..., Any], inputs: Any, outputs: Any, **settings:
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     ins = list(inputs) if isinstance(inputs, (list, tuple)) else ([] if inputs is None else [inputs])
     panel = frozenset(_ids(outs))
+    wants_request = "request" in inspect.signature(fn).parameters
 
     def first(done: bool, *args: Any) -> Any:
         session = _current_session()
         if done or touched(session, panel):
             return (True, *[gr.skip()] * len(outs))
-        result = fn(*args)
+        kwargs: dict[str, Any] = {}
+        if wants_request:  # the handler's Stop and per-session state belong to this browser session
+            from gradio.context import LocalContext
+
+            kwargs["request"] = LocalContext.request.get(None)
+        result = fn(*args, **kwargs)
         if inspect.isgenerator(result):
             for result in result:  # noqa: B007 - only the last frame is shown
                 pass

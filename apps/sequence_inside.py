@@ -168,8 +168,9 @@ def gradients_tab() -> None:
         with gr.Column(min_width=160):
             cbtn = gr.Button("Train both", variant="primary", elem_id=CLIP_BUTTON)
             cstop = gr.Button("Stop", variant="stop", size="sm", elem_id="sequence-clip-stop")
-    cmd = gr.Markdown("Press **Train both**: the same RNN without clipping, then with ‖g‖ ≤ τ (about 2 s).")
+    cmd = gr.Markdown("The same RNN without clipping, then with ‖g‖ ≤ τ (about 2 s)…")
     cfig = gr.Plot(label="loss and gradient norm", format="png", show_label=False)
+    on_first_open(clipping, [ccell, scale, tau, lr, epochs], [cmd, cfig], **HEAVY)
     on(cbtn.click, clipping, [ccell, scale, tau, lr, epochs], [cmd, cfig], api_name="sequence_clip", **HEAVY)
     on(cstop.click, stop_clipping, None, cmd, api_name="sequence_clip_stop", **LIGHT)
 

@@ -20,7 +20,7 @@ from dlcore.sequence.names import LABELS as L
 
 CHAR_BUTTON, S2S_BUTTON = "sequence-char-run", "sequence-s2s-run"
 CHAR_DEFAULT = ["hamlet", "lstm", 300, 0.8, 128, "HAMLET.", 0]
-S2S_DEFAULT = ["reverse", ["none", "dot"], 1.0, 4, 0]
+S2S_DEFAULT = ["reverse", ["none", "dot"], 1.0, 2, 0]
 ATTENTION_LABELS = {"none": "none (context = last encoder state)", "dot": "dot  s·h", "general": "general  s·W·h",
                     "concat": "concat  v·tanh(W[s; h])"}
 #: The last char model each session trained (for "Sample again"), a few sessions at most.
@@ -40,8 +40,8 @@ def _char_md(p: Any, status: str, table: tuple[list[str], Any] | None) -> str:
              f"{p.data.unigram_ppl:.2f}. Text: {md_escape(p.data.source)}.", _samples_md(p)]
     if table is not None:
         chars, probs = table
-        shown = [repr(c)[1:-1].replace("|", "\\|") or "␠" for c in chars]
-        head = "| T | " + " | ".join(f"`{c}`" if c.strip() else "␠" for c in shown) + " |\n|---|" + "---:|" * len(chars)
+        shown = [repr(c)[1:-1].replace("|", "\\|") for c in chars]
+        head = "| T | " + " | ".join(f"`{c}`" if c.strip() else "space" for c in shown) + " |\n|---|" + "---:|" * len(chars)
         body = "\n".join(f"| {t:g} | " + " | ".join(f"{float(x):.3f}" for x in row) + " |"
                          for t, row in zip((0.5, 1.0, 2.0), probs))
         parts.append(f"**The next character after {md_escape(repr(p.config.prime))}** at three temperatures, "
@@ -192,18 +192,19 @@ def seq2seq_tab() -> None:
                              label=L["attentions"] + " (one run each)")
         teacher = Slider(0.0, 1.0, value=1.0, step=0.05, label=L["teacher"])
     with gr.Row():
-        epochs = Number(4, precision=0, label=L["epochs"] + " (4,096 strings each)", minimum=1)
+        epochs = Number(2, precision=0, label=L["epochs"] + " (4,096 strings each, ≈ 1 s)", minimum=1)
         seed = Number(0, precision=0, label=L["seed"], minimum=0)
         run = gr.Button("Train", variant="primary", elem_id=S2S_BUTTON)
         stop = gr.Button("Stop", variant="stop", elem_id="sequence-s2s-stop")
-    md = gr.Markdown("Press **Train** (about 4 s per run and epoch).")
+    md = gr.Markdown("Opening this panel trains the default pair (about 5 s)…")
     with gr.Row():
         fig = gr.Plot(label="error curves", format="png", show_label=False, min_width=420)
         amap = gr.Plot(label="attention", format="png", show_label=False, min_width=260)
     ins = [task, atts, teacher, epochs, seed]
+    on_first_open(s2s_train, ins, [md, fig, amap], **HEAVY)
     on(run.click, s2s_train, ins, [md, fig, amap], api_name="sequence_s2s", **HEAVY)
     on(stop.click, stop_s2s, None, md, api_name="sequence_s2s_stop", **LIGHT)
-    gr.Examples([S2S_DEFAULT, ["reverse", ["dot"], 0.5, 4, 0], ["sort", ["none", "general"], 1.0, 4, 0]], ins,
+    gr.Examples([S2S_DEFAULT, ["reverse", ["dot"], 0.5, 2, 0], ["sort", ["none", "general"], 1.0, 4, 0]], ins,
                 [md, fig, amap], fn=s2s_train, run_on_click=True, cache_examples=False, label="Examples",
                 example_labels=["reverse: without vs with attention", "teacher forcing 0.5",
                                 "sort: none vs general"])
