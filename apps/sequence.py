@@ -60,9 +60,9 @@ def sine_md(v: Any, status: str = "") -> str:
             + (" reaches the seed? |" if ref else "") + "\n|---|---:|---:|---:|---:|---:|" + ("---|" if ref else ""))
     rows = []
     for r in v.rows:
-        reach = "" if ref is None else (" ✅ |" if r["reached"] else f" ✗ ({r['seed_error'] / ref[0]:.2f}×) |")
-        rows.append(f"| {CELL_LABELS[r['cell']]} | {r['epochs']} | {r['params']:,} | **{_f(r['seed_error'])}** | "
-                    f"{_f(r['test_mse'])} | {_f(r['test_mae'])} |{reach}")
+        reach = "" if ref is None else (" ✅ |" if r.reached else f" ✗ ({r.seed_error / ref[0]:.2f}×) |")
+        rows.append(f"| {CELL_LABELS[r.cell]} | {r.epochs} | {r.params:,} | **{_f(r.seed_error)}** | "
+                    f"{_f(r.test_mse)} | {_f(r.test_mae)} |{reach}")
     parts = [status] if status else []
     parts.append(head + "\n" + "\n".join(rows))
     if ref:

@@ -28,7 +28,7 @@ from dlcore.sequence.data import SeedShuffleLoader, SineTask, full_batch, sine_t
 from dlcore.sequence.models import SequenceRegressor, seeded
 from dlcore.sequence.names import CELLS, SEED_FIGURES, SINE_PRESETS, SineConfig
 
-__all__ = ["CellRun", "SineRow", "SineRace", "race_sines", "seed_test_error", "rolling_forecast", "seed_reference"]
+__all__ = ["CellRun", "SineRow", "SineRace", "sine_row", "race_sines", "seed_test_error", "rolling_forecast", "seed_reference"]
 
 
 @dataclass
@@ -80,20 +80,25 @@ class SineRace:
 
         return {c: predict(r.model, self.task.x_test).reshape(-1) for c, r in self.runs.items()}
 
-    def rows(self) -> list[SineRow]:
+    def rows(self, preds: dict[str, torch.Tensor] | None = None) -> list[SineRow]:
+        """One table row per cell (``preds``: :meth:`predictions`, when the caller has them already)."""
+        preds = self.predictions() if preds is None else preds
         out = []
-        preds = self.predictions()
-        y = self.task.y_test.reshape(-1)
         for c, r in self.runs.items():
             h = r.history
-            p = preds[c]
-            err = seed_test_error(r.model, self.task, self.config)
-            ref = None if self.reference is None else self.reference[0]
-            out.append(SineRow(c, len(h.epochs), h.epochs[-1].train_loss if h.epochs else math.nan,  # type: ignore[attr-defined]
-                               float(((p - y) ** 2).mean()), float((p - y).abs().mean()), err, ref,
-                               None if ref is None else err <= ref * 1.0001,
-                               sum(q.numel() for q in r.model.parameters())))
+            out.append(sine_row(c, r.model, preds[c], self.task, self.config, self.reference, len(h.epochs),  # type: ignore[attr-defined]
+                                h.epochs[-1].train_loss if h.epochs else math.nan))  # type: ignore[attr-defined]
         return out
+
+
+def sine_row(cell: str, model: torch.nn.Module, pred: torch.Tensor, task: SineTask, cfg: SineConfig,
+             reference: tuple[float, str] | None, epochs: int, train_loss: float = math.nan) -> SineRow:
+    """The comparison-table row of one model from its test prediction ``pred`` ``(N_test,)``."""
+    y = task.y_test.reshape(-1)
+    err = _seed_error(pred, y, cfg)
+    ref = None if reference is None else reference[0]
+    return SineRow(cell, epochs, train_loss, float(((pred - y) ** 2).mean()), float((pred - y).abs().mean()), err,
+                   ref, None if ref is None else err <= ref * 1.0001, sum(q.numel() for q in model.parameters()))
 
 
 def seed_reference(cfg: SineConfig) -> tuple[float, str] | None:
@@ -112,7 +117,10 @@ def seed_test_error(model: torch.nn.Module, task: SineTask, cfg: SineConfig) -> 
     ``batch_size`` (``drop_last=True``, in order); §dl_4_2 the MSE over the whole test set."""
     from dlcore.train import predict
 
-    p, y = predict(model, task.x_test).reshape(-1), task.y_test.reshape(-1)
+    return _seed_error(predict(model, task.x_test).reshape(-1), task.y_test.reshape(-1), cfg)
+
+
+def _seed_error(p: torch.Tensor, y: torch.Tensor, cfg: SineConfig) -> float:
     bs = cfg.batch_size
     if cfg.data == "noisy_sines" or bs <= 0 or len(y) < bs:
         return float(((p - y) ** 2).mean())

@@ -46,26 +46,13 @@ class SineView:
     t: np.ndarray
     truth: torch.Tensor
     predictions: dict[str, torch.Tensor]
-    rows: list[dict[str, float | str | bool | None]]
+    rows: list[Any]  # dlcore.sequence.predictors.SineRow, one per cell
     reference: tuple[float, str] | None
     baselines: dict[str, float]
     source: str
     corrections: tuple[str, ...] = ()
     curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     rolling: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-def _row(cell: str, model: torch.nn.Module, task: Any, cfg: SineConfig, pred: torch.Tensor,
-         reference: tuple[float, str] | None, epochs: int, train_loss: float) -> dict[str, Any]:
-    from dlcore.sequence.predictors import seed_test_error
-
-    y = task.y_test.reshape(-1)
-    err = seed_test_error(model, task, cfg)
-    ref = None if reference is None else reference[0]
-    return {"cell": cell, "epochs": epochs, "train_loss": train_loss, "seed_error": err,
-            "test_mse": float(((pred - y) ** 2).mean()), "test_mae": float((pred - y).abs().mean()),
-            "reference": ref, "reached": None if ref is None else err <= ref * 1.0001,
-            "params": sum(p.numel() for p in model.parameters())}
 
 
 def _baselines(task: Any, cfg: SineConfig) -> dict[str, float]:
@@ -80,7 +67,7 @@ def zoo_sines(data: Any = "sine") -> SineView:
     for §dl_3's data, ``noisy_sines_gru`` for §dl_4's."""
     from dlcore import zoo
     from dlcore.sequence.data import sine_task
-    from dlcore.sequence.predictors import rolling_forecast, seed_reference
+    from dlcore.sequence.predictors import rolling_forecast, seed_reference, sine_row
     from dlcore.train import predict
     from dlcore.zoo.recipes_sequence import SEQUENCE_RECIPES, sine_config
 
@@ -93,9 +80,7 @@ def zoo_sines(data: Any = "sine") -> SineView:
     for cell, name in names.items():
         model = zoo.get(name)
         preds[cell] = predict(model, task.x_test).reshape(-1)
-        info = zoo.info(name)
-        rows.append(_row(cell, model, task, cfg, preds[cell], ref, cfg.epochs, float("nan")))
-        rows[-1]["model"] = f"{name} (zoo, sha256 {str(info.get('sha256', ''))[:12]})"
+        rows.append(sine_row(cell, model, preds[cell], task, cfg, ref, cfg.epochs))
         if task.series is not None:
             rolling[cell] = rolling_forecast(model, task, cfg.window)
     return SineView(cfg, task.t_test, task.y_test.reshape(-1), preds, rows, ref, _baselines(task, cfg), task.source,
@@ -109,16 +94,13 @@ def race_view(race: Any, with_rolling: bool = False) -> SineView:
 
     cfg, task = race.config, race.task
     preds = race.predictions()
-    rows, curves, rolling = [], {}, {}
+    curves, rolling = {}, {}
     for cell, run in race.runs.items():
         h = run.history
-        tr = [e.train_loss for e in h.epochs]
-        curves[cell] = (tr, [e.val_loss for e in h.epochs])
-        rows.append(_row(cell, run.model, task, cfg, preds[cell], race.reference, len(tr),
-                         tr[-1] if tr else float("nan")))
+        curves[cell] = ([e.train_loss for e in h.epochs], [e.val_loss for e in h.epochs])
         if with_rolling and task.series is not None:
             rolling[cell] = rolling_forecast(run.model, task, cfg.window)
-    return SineView(cfg, task.t_test, task.y_test.reshape(-1), preds, rows, race.reference, race.baselines,
+    return SineView(cfg, task.t_test, task.y_test.reshape(-1), preds, race.rows(preds), race.reference, race.baselines,
                     task.source, task.corrections, curves, rolling)
 
 
