@@ -20,6 +20,7 @@ from apps import attacks_defend as D
 from apps import attacks_white as W
 from apps.attacks_run import L, UNTARGETED, quick
 from tests.conftest import ROOT
+from tests.streams import last as _last
 
 pytest.importorskip("torch")
 _P = W.D_WHITE[:5]
@@ -27,13 +28,6 @@ _P = W.D_WHITE[:5]
 
 def _request() -> types.SimpleNamespace:
     return types.SimpleNamespace(session_hash=uuid.uuid4().hex)
-
-
-def _last(gen):
-    out = None
-    for out in gen:
-        pass
-    return out
 
 
 def _raw(fn, *args, **kw):

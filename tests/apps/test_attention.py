@@ -19,21 +19,12 @@ import apps.attention_more as more
 from apps.common import live
 from dlcore.attention.names import CALC_EXAMPLES
 from dlcore.textinput import parse_tensor
+from tests.streams import last as _last
 
 HANDLERS = {"attention_pool": tab.pool, "attention_train": tab.train, "attention_train_stop": tab.stop_train,
             "attention_calc": calc.calculate, "attention_random": calc.randomize,
             "attention_positional": more.positional, "attention_complexity": more.complexity,
             "attention_complexity_stop": more.stop_complexity}
-
-
-def _last(result):
-    """The final value of a handler (the last yield of a streaming one)."""
-    if hasattr(result, "__next__"):
-        out = None
-        for out in result:
-            pass
-        return out
-    return result
 
 
 def _output(md: str) -> torch.Tensor:

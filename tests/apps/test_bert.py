@@ -18,6 +18,7 @@ from dlcore.nlp.finetune import SHOTS
 from tests.conftest import ROOT
 from tests.dlcore.nlp.tiny_bert import tiny_bert
 from tests.dlcore.nlp.tiny_causal import tiny_llama
+from tests.streams import last
 
 JUNK = [None, "", "x" * 100_000, "[" * 5000, 0, -1, 2**70, 1e308, math.nan, math.inf, True, [], [1, "a"], {"a": 1},
         "🙂" * 500, "\x00", "/root/.ssh"]
@@ -34,10 +35,6 @@ def _tiny(models, monkeypatch):
     monkeypatch.setattr(B, "loading_note", lambda ref: "")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     hub.reset_cache()
-
-
-def last(gen):
-    return list(gen)[-1]
 
 
 def test_loading_note_is_shown_first_and_only_until_loaded(monkeypatch):

@@ -14,6 +14,7 @@ import apps.sequence_inside as inside
 import apps.sequence_text as text
 from apps.common import STOPS
 from dlcore.sequence.names import SEED_FIGURES
+from tests.streams import last as _last
 
 HANDLERS = {"sequence_sine_zoo": tab.sine_zoo, "sequence_sine_train": tab.sine_train,
             "sequence_sine_stop": tab.stop_sine, "sequence_inside": inside.inside,
@@ -21,15 +22,6 @@ HANDLERS = {"sequence_sine_zoo": tab.sine_zoo, "sequence_sine_train": tab.sine_t
             "sequence_clip_stop": inside.stop_clipping, "sequence_char": text.char_train,
             "sequence_char_sample": text.char_sample, "sequence_char_stop": text.stop_char,
             "sequence_s2s": text.s2s_train, "sequence_s2s_stop": text.stop_s2s}
-
-
-def _last(result):
-    if hasattr(result, "__next__"):
-        out = None
-        for out in result:
-            pass
-        return out
-    return result
 
 
 def _request(name: str):

@@ -13,15 +13,9 @@ from dlcore.sequence.names import SEED_FIGURES, SINE_PRESETS, SineConfig
 from dlcore.sequence.predictors import race_sines, rolling_forecast, seed_reference, seed_test_error
 from dlcore.zoo.recipes_sequence import SEQUENCE_RECIPES, sine_config
 from tests.dlcore.sequence import seedcode
+from tests.streams import last as _last
 
 DL3, DL4 = list(SINE_PRESETS.values())[:2]
-
-
-def _last(it):
-    out = None
-    for out in it:
-        pass
-    return out
 
 
 @pytest.mark.slow

@@ -12,13 +12,7 @@ from dlcore.sequence.charlm import Stepper, char_data, next_char_table, perplexi
 from dlcore.sequence.models import CharModel
 from dlcore.sequence.names import CharConfig, Seq2SeqConfig
 from dlcore.sequence.seq2seq import EOS, PAD, Seq2Seq, decode_tokens, digit_strings, evaluate_seq2seq, train_seq2seq
-
-
-def _last(it):
-    out = None
-    for out in it:
-        pass
-    return out
+from tests.streams import last as _last
 
 
 @pytest.fixture(scope="module")
