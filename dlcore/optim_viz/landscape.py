@@ -14,11 +14,15 @@ where L is the mean cross-entropy of the network on a fixed set of test images, 
 mode (BatchNorm uses its running statistics, which are not moved; dropout is off). f(0, 0) is the
 trained model's own loss.
 
-Speed: every grid point is one forward pass over all the images in one batch under
-:func:`torch.no_grad`, with the parameters of a private copy of the model overwritten in place
-(``p.copy_(θ*); p.add_(d₁, alpha=α); p.add_(d₂, alpha=β)``, nothing for a zero direction); no
-state-dict copies, channels-last memory. The cost is the forward pass itself: about 8.4 GFLOP for
-the zoo CNN on 1,000 images, so a 25×25 grid is about 5 TFLOP.
+Speed: every grid point is one full forward pass over all the images. The cost is arithmetic:
+about 8.5 GFLOP for the zoo CNN on 1,000 images (85 % of it the second convolution), so a 25×25
+grid is about 5.3 TFLOP. At this machine's measured float32 matrix-multiply peak (≈ 54 GFLOP/s
+per core, 98-114 on both) that is at least 46-54 s on both cores whatever the code does;
+``bench/bench_optim.py`` prints the floor beside the measured time. The zoo CNN runs through
+:class:`~dlcore.optim_viz.cnnforward.CNNForward` (BatchNorm folded, pools rewritten, images in
+cache-sized chunks: the same function, 202 ms per point on one thread against the module's
+1,149 ms), with the points of a row spread over ``workers`` threads: 73 s for 25×25 on 1,000
+images with 2 workers, against a floor of 54 s measured in the same run.
 
 :func:`iter_landscape` yields the partial landscape after every row (for streaming);
 :func:`compute_landscape` returns the finished one; :func:`zoo_landscape` does it for the zoo CNN
@@ -33,12 +37,14 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
 
 from dlcore.lazy import LazyCache
+from dlcore.optim_viz.cnnforward import CNNForward
 from dlcore.optim_viz.directions import model_params, random_direction
 
 __all__ = ["LandscapeConfig", "Landscape", "landscape_directions", "grid_coords", "loss_at", "iter_landscape",
@@ -133,19 +139,24 @@ def landscape_directions(params: dict[str, torch.Tensor], seed: int
 def loss_at(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of ``model`` (as it is) on ``x``, ``y`` in one batch, no grad."""
     with torch.no_grad():
-        out = model(x)                                                  # (N, C) logits
-        return float(nn.functional.cross_entropy(out, y)), float((out.argmax(1) == y).double().mean())
+        return _score(model(x), y)                                      # (N, C) logits
 
 
 def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: LandscapeConfig | None = None,
-                   stop: threading.Event | None = None, name: str = "model") -> Iterator[Landscape]:
+                   stop: threading.Event | None = None, name: str = "model", workers: int = 1
+                   ) -> Iterator[Landscape]:
     """Sample f(α, β) = L(θ* + α·d₁ + β·d₂) row by row (β from −span up); yield after every row.
 
     Args:
-        model: a classifier; it is deep-copied once (the copy's parameters are overwritten per
-            point, the original is never touched) and evaluated in eval mode.
+        model: a classifier; it is deep-copied once and evaluated in eval mode, the original is never
+            touched. The zoo's SmallCNN goes through :class:`~dlcore.optim_viz.cnnforward.CNNForward`
+            (the same function, rewritten for speed); any other model has its copy's parameters
+            overwritten per point.
         x: ``(N, C, H, W)`` or ``(N, …)`` inputs; y: ``(N,)`` labels; the first ``config.n_images`` are used.
         stop: checked before every point; when set, the last frame has ``stopped=True`` and NaN rows.
+        workers: grid points of a row evaluated at once, in threads (1 … 8; the SmallCNN path only,
+            any other model runs one point at a time). Each uses torch's intra-op threads as set by
+            the caller: 2 workers × 1 torch thread keep both cores of a 2-core CPU busy.
 
     Yields:
         :class:`Landscape` once before the first point (``rows == 0``: θ* and its own loss), then after
@@ -158,44 +169,96 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
     cfg.validate()
     if len(x) < cfg.n_images:
         raise ValueError(f"{cfg.n_images} images asked for, only {len(x)} available")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 8:
+        raise ValueError(f"workers {workers!r} must be a whole number in [1, 8]")
     t0 = time.perf_counter()
-    net = copy.deepcopy(model).eval()                                       # private copy: overwritten per point
+    net = copy.deepcopy(model).eval()                                       # private copy: never shared
     xi, yi = x[:cfg.n_images], y[:cfg.n_images].long()
-    if xi.dim() == 4:
-        net = net.to(memory_format=torch.channels_last)
-        xi = xi.contiguous(memory_format=torch.channels_last)
     own_loss, own_acc = loss_at(net, xi, yi)
     base = {n: w.clone() for n, w in model_params(net).items()}           # θ*
     d1, d2 = landscape_directions(base, cfg.seed)
-    moving = [(p, base[n], d1[n], d2[n]) for n, p in net.named_parameters() if bool(d1[n].any() or d2[n].any())]
     xs = grid_coords(cfg.grid, float(cfg.span))
     ys = xs.clone()
+    at = _evaluator(net, xi, yi, base, d1, d2)
+    if at is None:                                                          # not the zoo CNN: one at a time
+        at, workers = _in_place(net, xi, yi, base, d1, d2), 1
     loss = torch.full((cfg.grid, cfg.grid), float("nan"), dtype=torch.float64)
     land = Landscape(name, cfg, xs, ys, loss, loss.clone(), 0, time.perf_counter() - t0, own_loss, own_acc)
     yield land
-    with torch.no_grad():
+    count = threading.Lock()
+
+    def point(i: int, j: int) -> bool:
+        if stop is not None and stop.is_set():
+            return False
+        land.loss[i, j], land.acc[i, j] = at(float(xs[j]), float(ys[i]))
+        with count:
+            land.done += 1
+        return True
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="landscape") if workers > 1 else None
+    try:
         for i in range(cfg.grid):
-            for j in range(cfg.grid):
-                if stop is not None and stop.is_set():
-                    land.stopped, land.seconds = True, time.perf_counter() - t0
-                    yield land
-                    return
-                a, b = float(xs[j]), float(ys[i])
-                for p, w, u, v in moving:                                # θ = θ* + α·d₁ + β·d₂, in place
-                    p.copy_(w)
-                    p.add_(u, alpha=a)
-                    p.add_(v, alpha=b)
-                land.loss[i, j], land.acc[i, j] = loss_at(net, xi, yi)
-                land.done += 1
+            if pool is None:
+                finished = all(point(i, j) for j in range(cfg.grid))
+            else:
+                finished = all(list(pool.map(lambda j: point(i, j), range(cfg.grid))))
+            if not finished:
+                land.stopped, land.seconds = True, time.perf_counter() - t0
+                yield land
+                return
             land.rows, land.seconds = i + 1, time.perf_counter() - t0
             yield land
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+Evaluate = Callable[[float, float], tuple[float, float]]
+
+
+def _score(out: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    return float(nn.functional.cross_entropy(out, y)), float((out.argmax(1) == y).double().mean())
+
+
+def _evaluator(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str, torch.Tensor],
+               d1: dict[str, torch.Tensor], d2: dict[str, torch.Tensor]) -> Evaluate | None:
+    """(α, β) -> (loss, acc) through :class:`CNNForward` (thread-safe, nothing written into ``net``),
+    or None when ``net`` is not the zoo's SmallCNN."""
+    if not CNNForward.supports(net) or x.dim() != 4 or x.shape[-1] % 4:
+        return None
+    fwd = CNNForward(net, x)
+
+    def at(a: float, b: float) -> tuple[float, float]:
+        with torch.no_grad():
+            theta = {n: torch.add(w, d1[n], alpha=a).add_(d2[n], alpha=b) for n, w in base.items()}
+            return _score(fwd(theta), y)
+    return at
+
+
+def _in_place(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str, torch.Tensor],
+              d1: dict[str, torch.Tensor], d2: dict[str, torch.Tensor]) -> Evaluate:
+    """(α, β) -> (loss, acc) for any model: its private copy's parameters overwritten in place
+    (``p.copy_(θ*); p.add_(d₁, alpha=α); p.add_(d₂, alpha=β)``; nothing for a zero direction)."""
+    if x.dim() == 4:
+        net.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    moving = [(p, base[n], d1[n], d2[n]) for n, p in net.named_parameters() if bool(d1[n].any() or d2[n].any())]
+
+    def at(a: float, b: float) -> tuple[float, float]:
+        with torch.no_grad():
+            for p, w, u, v in moving:                                        # θ = θ* + α·d₁ + β·d₂, in place
+                p.copy_(w)
+                p.add_(u, alpha=a)
+                p.add_(v, alpha=b)
+        return loss_at(net, x, y)
+    return at
 
 
 def compute_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: LandscapeConfig | None = None,
-                      stop: threading.Event | None = None, name: str = "model") -> Landscape:
+                      stop: threading.Event | None = None, name: str = "model", workers: int = 1) -> Landscape:
     """The whole slice (see :func:`iter_landscape`)."""
     land = None
-    for land in iter_landscape(model, x, y, config, stop, name):
+    for land in iter_landscape(model, x, y, config, stop, name, workers):
         pass
     assert land is not None
     return land
@@ -204,8 +267,8 @@ def compute_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config
 _CACHE: LazyCache[tuple, Landscape] = LazyCache("loss landscapes", max_extra=8)
 
 
-def zoo_landscape(config: LandscapeConfig | None = None, stop: threading.Event | None = None
-                  ) -> Iterator[Landscape]:
+def zoo_landscape(config: LandscapeConfig | None = None, stop: threading.Event | None = None,
+                  workers: int = 1) -> Iterator[Landscape]:
     """The slice around the zoo CNN (``fmnist_cnn``; its digits twin ``digits_cnn`` via
     :data:`dlcore.zoo.TWINS` when Fashion-MNIST is not available) on its first ``n_images`` test
     images: one cached frame when these settings were computed before, else the rows as they come
@@ -221,7 +284,7 @@ def zoo_landscape(config: LandscapeConfig | None = None, stop: threading.Event |
         yield dataclasses.replace(hit, source="cache")
         return
     land = None
-    for land in iter_landscape(model, split.x_test, split.y_test, cfg, stop, name):
+    for land in iter_landscape(model, split.x_test, split.y_test, cfg, stop, name, workers):
         yield land
     if land is not None and land.complete:
         _CACHE.put(key, dataclasses.replace(land, loss=land.loss.clone(), acc=land.acc.clone()))

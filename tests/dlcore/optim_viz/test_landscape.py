@@ -113,6 +113,63 @@ def test_rows_stream_and_a_stop_leaves_nan_rows() -> None:
     assert first.rows == 1 and first.done == 5 and last.stopped and not last.complete and torch.isnan(last.loss[1:]).all()
 
 
+def _naive(model: nn.Module, theta: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """The module itself with θ loaded into a fresh copy (the reference for the fast paths)."""
+    m = copy.deepcopy(model)
+    m.load_state_dict({**m.state_dict(), **theta})
+    with torch.no_grad():
+        return m.eval()(x)
+
+
+@pytest.mark.parametrize("name", ["fmnist_cnn", "digits_cnn"])
+def test_the_rewritten_forward_equals_the_module_at_moved_weights(name: str) -> None:
+    """CNNForward (BatchNorm folded, ReLU after the pool, conv1+pool as four GEMMs) is the same
+    function as SmallCNN in eval mode, at θ* and far from it, with the batch split into chunks."""
+    from dlcore import zoo
+    from dlcore.optim_viz.cnnforward import CNNForward
+
+    model = zoo.get(name).eval()
+    x = zoo.load_data(name).x_test[:150]
+    base = model_params(model)
+    d1, d2 = landscape_directions(base, 3)
+    fwd = CNNForward(model, x, chunk=64)                       # 150 = 64 + 64 + 22: a ragged last chunk
+    for a, b in [(0.0, 0.0), (0.7, -0.4), (-2.0, 1.5)]:
+        theta = {n: base[n] + a * d1[n] + b * d2[n] for n in base}
+        ref = _naive(model, theta, x)
+        assert_close(fwd(theta), ref, rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
+    assert not CNNForward.supports(_Tiny())
+    with pytest.raises(TypeError, match="_Tiny is not a SmallCNN"):
+        CNNForward(_Tiny(), x)
+
+
+def test_the_zoo_cnn_grid_with_two_workers_equals_the_naive_loop(zoo_cnn) -> None:
+    name, model, x, y = zoo_cnn
+    cfg = LandscapeConfig(grid=3, span=1.0, n_images=40, seed=2)
+    land = compute_landscape(model, x, y, cfg, name=name, workers=2)
+    one = compute_landscape(model, x, y, cfg, name=name, workers=1)
+    assert_close(land.loss, one.loss, rtol=0, atol=0) and land.done == 9
+    base = model_params(model)
+    d1, d2 = landscape_directions(base, cfg.seed)
+    for i, b in enumerate(land.ys.tolist()):
+        for j, a in enumerate(land.xs.tolist()):
+            out = _naive(model, {n: base[n] + a * d1[n] + b * d2[n] for n in base}, x)
+            assert land.loss[i, j] == pytest.approx(float(nn.functional.cross_entropy(out, y)), rel=1e-4)
+            assert land.acc[i, j] == pytest.approx(float((out.argmax(1) == y).double().mean()))
+
+
+def test_a_stop_with_two_workers_ends_after_the_row_in_progress(zoo_cnn) -> None:
+    name, model, x, y = zoo_cnn
+    stop = threading.Event()
+    gen = iter_landscape(model, x, y, LandscapeConfig(grid=5, n_images=40), stop=stop, name=name, workers=2)
+    next(gen)
+    first = next(gen)
+    stop.set()
+    last = list(gen)[-1]
+    assert first.rows == 1 and last.stopped and last.rows == 1 and torch.isnan(last.loss[2:]).all()
+    with pytest.raises(ValueError, match="workers 0 must be a whole number"):
+        next(iter_landscape(model, x, y, LandscapeConfig(grid=3, n_images=40), workers=0))
+
+
 @pytest.mark.parametrize("kw,msg", [({"grid": 4}, "must be odd"), ({"grid": 27}, "grid size 27"),
                                     ({"n_images": 5}, "images 5"), ({"seed": -1}, "direction seed -1"),
                                     ({"span": 0.0}, "span 0.0")])
