@@ -14,6 +14,7 @@ import gradio as gr
 from apps.common import (LATEX, LIGHT, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, live, on,
                          on_first_open)
 from apps.optim_landscape import LANDSCAPE_ENDPOINTS, landscape_tab
+from apps.optim_minima import MINIMA_ENDPOINTS, minima_tab
 from apps.optim_panels import (D_RACE, L, MAX_UI_STEPS, inspect, inspect_click, one_step, pick_surface, race,
                                 race_click, warmups)
 from dlcore.optim_viz.names import LR_RANGE_LOG10, OPTIMIZER_NAMES, SEED_SIX, SURFACE_NAMES, SURFACES
@@ -34,8 +35,8 @@ D_WARM = ["rosenbrock", -1.5, 2.5, -1.7, 0.9, 0.999, 20, 200]
 INTRO = ("**Optimizers** (优化器, seed 003 §dl_1_4_1): each path below is a real `torch.optim` optimizer from the "
          "lab's training registry, walking a 2-D loss from the same start with the η and β's you set. Then one "
          "step written out with its numbers (and checked against what torch did), the **saddle inspector** of "
-         "seed 000 §2.2.5 (gradient, Hessian, eigenvalues), **warm-up** (§2.2.1) and a real CNN's **loss "
-         "landscape** (Li et al. 2018). The surfaces are 2-D "
+         "seed 000 §2.2.5 (gradient, Hessian, eigenvalues), **warm-up** (§2.2.1), a real CNN's **loss "
+         "landscape** (Li et al. 2018) and the **minima SGD and Adam find from one start** on it. The surfaces are 2-D "
          "toys (one is a real tiny network's slice): they show how the rules move, not which optimizer trains a "
          "big network best.")
 
@@ -192,6 +193,8 @@ def build() -> None:
         _warmup_tab()
     with gr.Tab("A real network's landscape"):
         landscape_tab()
+    with gr.Tab("SGD vs Adam from one start"):
+        minima_tab()
 
 
 #: The browser test types a start outside the plotted box and presses Race.
@@ -221,6 +224,7 @@ ENDPOINTS = [
              bad=[([*D_WARM[:6], 500, 200], "warm-up steps W = 500 is above the maximum 200"),
                   ([*D_WARM[:7], 5], "run steps = 5 is below the minimum 10")]),
     *LANDSCAPE_ENDPOINTS,
+    *MINIMA_ENDPOINTS,
 ]
 
 def warmup() -> None:

@@ -15,7 +15,8 @@ Modules: :mod:`~dlcore.optim_viz.names` (torch-free registries), :mod:`~dlcore.o
 written out and compared with torch), :mod:`~dlcore.optim_viz.hessian` (the second-order test),
 :mod:`~dlcore.optim_viz.directions` (filter normalisation, used by the tiny network's slice),
 :mod:`~dlcore.optim_viz.warmup`, :mod:`~dlcore.optim_viz.landscape` (the zoo CNN's loss on a random
-filter-normalised plane, Li et al. 2018).
+filter-normalised plane, Li et al. 2018; :mod:`~dlcore.optim_viz.cnnforward` makes it fast),
+:mod:`~dlcore.optim_viz.minima` (SGD and Adam from one start: the line between their minima, their sharpness).
 Figures: :mod:`dlcore.plotting.optim_viz`.
 
 The names below load on first access (PEP 562): ``import dlcore.optim_viz.names`` stays torch-free.
@@ -36,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     **{n: "directions" for n in ("random_direction", "normalize_direction", "filter_norms", "model_params")},
     **{n: "landscape" for n in ("LandscapeConfig", "Landscape", "compute_landscape", "iter_landscape",
                                 "zoo_landscape", "landscape_directions")},
+    **{n: "minima" for n in ("MinimaConfig", "Minimum", "MinimaComparison", "compare_minima")},
     **{n: "warmup" for n in ("WarmupConfig", "WarmupComparison", "compare_warmup")},
     **{n: "names" for n in ("SURFACES", "SURFACE_NAMES", "OPTIMIZER_NAMES", "SEED_SIX", "VERDICTS", "MAX_STEPS",
                              "MAX_RUNS")},

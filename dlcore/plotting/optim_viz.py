@@ -250,3 +250,63 @@ def landscape_figure(land: Any, title: str | None = None) -> Figure:
     ax.set_title(title or f"{land.model}: L(θ* + α·d₁ + β·d₂), {g}×{g} on {land.config.n_images:,} test images",
                  fontsize=9.5)
     return fig
+
+
+def minima_figure(res: Any) -> Figure:
+    """SGD-momentum against Adam from one start (:func:`dlcore.optim_viz.minima.compare_minima`): the
+    mini-batch loss per step (running mean of 10), and, once training is done, the test loss along the
+    straight line between the two minima (t = 0 SGD's, t = 1 Adam's) and along a filter-normalised
+    direction through each minimum (its sharpness).
+
+    Args:
+        res: :class:`~dlcore.optim_viz.minima.MinimaComparison` (partial while training streams).
+    """
+    from dlcore.optim_viz.minima import LINE_T, SHARP_A
+
+    fig, axes = new_figure(1, 3, figsize=(3 * W * 0.62, 3.3))
+    colors = [PALETTE[0], PALETTE[1]]
+    ax = axes[0]
+    for run, c in zip(res.runs, colors):
+        z = run.train_loss[:res.step]
+        if len(z):
+            k = min(10, len(z))
+            smooth = torch.nn.functional.avg_pool1d(z[None, None].float(), k, 1)[0, 0]   # running mean
+            ax.plot(np.arange(k, len(z) + 1), smooth.numpy(), color=c, label=f"{run.label} (lr {run.lr:g})")
+    ax.set(xlim=(0, res.config.steps), xlabel="step", ylabel="mini-batch loss (mean of 10)",
+           title=f"training from one start, step {res.step}/{res.config.steps}")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    if res.line is not None:
+        ax.plot(LINE_T.numpy(), res.line.numpy(), color="black")
+        ax.axvspan(0, 1, color="#e5e7eb", alpha=0.6, lw=0)
+        for t, run, c in ((0.0, res.runs[0], colors[0]), (1.0, res.runs[1], colors[1])):
+            ax.plot([t], [run.test_loss], "o", color=c, ms=7, label=f"{run.label}'s minimum")
+        ax.legend(fontsize=8)
+        _plain_log_y(ax)
+    ax.set(xlabel="t in (1 − t)·θ_SGD + t·θ_Adam", ylabel="test loss",
+           title="the straight line between them" if res.line is not None else "(after training)")
+    ax = axes[2]
+    if res.line is not None:
+        for run, c in zip(res.runs, colors):
+            if run.sharp is not None:
+                ax.plot(SHARP_A.numpy(), run.sharp.numpy(), color=c, label=f"{run.label}, rise {run.sharpness:.3f}")
+        ax.legend(fontsize=8)
+        _plain_log_y(ax)
+    ax.set(xlabel="α along a filter-normalised direction", ylabel="test loss",
+           title="sharpness: one slice through each" if res.line is not None else "(after training)")
+    return fig
+
+
+def _plain_log_y(ax: Any) -> None:
+    """A log y axis labelled 0.5, 1, 2, 5 rather than 5×10⁻¹, 10⁰, 2×10⁰ (other minor ticks unlabelled)."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(v: float, _: object) -> str:
+        lead = round(v / 10 ** math.floor(math.log10(v))) if v > 0 else 0
+        return f"{v:g}" if lead in (2, 5) else ""
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(minor))
