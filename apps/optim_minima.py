@@ -17,7 +17,7 @@ from dlcore.textinput import parse_int, parse_number
 
 #: The labels on the page, also used to name a bad value.
 LM = {"steps": "steps", "sgd_lr": "SGD-momentum learning rate", "adam_lr": "Adam learning rate", "seed": "seed"}
-#: Defaults: 200 steps of batch 64 for each optimizer (about 20-40 s here), losses on 500 test images.
+#: Defaults: 200 steps of batch 64 for each optimizer, losses on 500 test images (91 s with the machine busy running the test suite; ≈ 0.1-0.2 s a step for the pair).
 D_MIN = [200, 0.05, 0.001, 0]
 TASK = "optim_minima"
 
@@ -111,7 +111,7 @@ def minima_tab() -> None:
     on(stop.click, stop_minima, None, status, api_name="optim_minima_stop", **LIGHT)
     gr.Examples([D_MIN, [200, 0.05, 0.001, 1], [600, 0.05, 0.001, 0], [200, 0.2, 0.001, 0]], ins,
                 cache_examples=False,
-                example_labels=["200 steps each, seed 0", "another start (seed 1)", "600 steps each (about a minute)",
+                example_labels=["200 steps each, seed 0", "another start (seed 1)", "600 steps each (a few minutes)",
                                 "SGD with a 4× larger step"],
                 label="Settings (then press the button)")
 
