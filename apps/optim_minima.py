@@ -17,7 +17,8 @@ from dlcore.textinput import parse_int, parse_number
 
 #: The labels on the page, also used to name a bad value.
 LM = {"steps": "steps", "sgd_lr": "SGD-momentum learning rate", "adam_lr": "Adam learning rate", "seed": "seed"}
-#: Defaults: 200 steps of batch 64 for each optimizer, losses on 500 test images (91 s with the machine busy running the test suite; ≈ 0.1-0.2 s a step for the pair).
+#: Defaults: 200 steps of batch 64 for each optimizer, losses on 500 test images (91 s with the machine busy
+#: running the test suite; ≈ 0.1-0.2 s a step for the pair).
 D_MIN = [200, 0.05, 0.001, 0]
 TASK = "optim_minima"
 
