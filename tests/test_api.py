@@ -33,6 +33,13 @@ JUNK: list[object] = [None, "", "x" * 100_000, "[" * 5000, "🙂 ünïcödé 中
 HEAVY_JUNK: list[object] = [None, "x" * 100_000, 10 ** 30, math.nan, [1, 2, 3], {"a": 1}]
 
 
+def _session(ep) -> str | None:
+    """One Gradio session for all calls to an endpoint that keeps no per-session state (a fresh
+    session per call only repeats the server's per-session set-up); a fresh one per call for the
+    stateful endpoints, whose answers may depend on what the session did before."""
+    return None if ep.stateful else f"api-test-{ep.api_name}"
+
+
 def test_every_tab_imports():
     from apps import TABS
 
@@ -87,7 +94,7 @@ def test_every_event_has_the_failure_policy(name, mod):
 
 @pytest.mark.parametrize("ep,i,args", EXAMPLES)
 def test_example_succeeds_and_says_what_it_must(app_server, ep, i, args):
-    ans = call(app_server.url, ep.api_name, args)
+    ans = call(app_server.url, ep.api_name, args, session=_session(ep))
     assert ans.ok, f"/{ep.api_name} example {i} failed: {ans.message}"
     text = text_of(ans.data)
     assert text.strip(), f"/{ep.api_name} example {i} answered nothing"
@@ -97,7 +104,7 @@ def test_example_succeeds_and_says_what_it_must(app_server, ep, i, args):
 
 @pytest.mark.parametrize("ep,args,fragment", BAD)
 def test_bad_input_gives_a_clear_message(app_server, ep, args, fragment):
-    ans = call(app_server.url, ep.api_name, args)
+    ans = call(app_server.url, ep.api_name, args, session=_session(ep))
     assert not ans.ok, f"/{ep.api_name} accepted {args!r}"
     assert "Internal error" not in ans.message, ans.message
     assert "Traceback" not in ans.message
@@ -122,7 +129,7 @@ def test_junk_of_any_type_and_size_never_gives_an_internal_error(app_server, ep,
         for value in junk:
             args = list(base)
             args[i] = value
-            ans = call(app_server.url, ep.api_name, args)
+            ans = call(app_server.url, ep.api_name, args, session=_session(ep))
             if not ans.ok and ("Internal error" in ans.message or "Traceback" in ans.message
                                or not ans.message.strip()):
                 problems.append(f"arg {i} = {str(value)[:40]!r}: {ans.message[:200]!r}")
