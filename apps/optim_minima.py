@@ -119,7 +119,7 @@ def minima_tab() -> None:
 
 MINIMA_ENDPOINTS = [
     Endpoint("optim_minima", heavy=True, stateful=True, examples=[[10, 0.05, 0.001, 0]],
-             facts=["apart", "sharpness"],
+             facts=["sharper here"],
              bad=[([5, 0.05, 0.001, 0], "steps = 5 is below the minimum 10"),
                   ([10, 2.0, 0.001, 0], "SGD-momentum learning rate = 2 is above the maximum 1"),
                   ([10, 0.05, 0.0, 0], "Adam learning rate = 0 is below the minimum 1e-05"),
