@@ -11,6 +11,7 @@ import torch
 
 from apps import optim as tab
 from apps import optim_landscape as LP
+from apps import optim_minima as MP
 from apps import optim_panels as P
 from dlcore.optim_viz import TrajectoryConfig, get_surface, run_optimizers
 from dlcore.optim_viz.names import SEED_SIX, SURFACES
@@ -154,7 +155,8 @@ def test_every_example_of_the_tab_runs() -> None:
     for ep in tab.ENDPOINTS:
         fn = {"optim_race": P.race, "optim_step": P.one_step, "optim_hessian": P.inspect,
               "optim_warmup": P.warmups, "optim_landscape": lambda *a: list(LP.landscape(*a))[-1],
-              "optim_landscape_stop": LP.stop_landscape}[ep.api_name]
+              "optim_landscape_stop": LP.stop_landscape, "optim_minima": lambda *a: list(MP.minima(*a))[-1],
+              "optim_minima_stop": MP.stop_minima}[ep.api_name]
         for args, fact in zip(ep.examples, ep.facts):
             out = fn(*args)
             text = out if isinstance(out, str) else out[0]
