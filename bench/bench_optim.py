@@ -92,6 +92,8 @@ def landscape_figure() -> None:
     """The 25×25 slice as the tab computes it (2 workers × 1 torch thread), the module's own forward
     per point as the peer (timed on 8 points, alternating), and the arithmetic floor: the forward
     passes' multiply-adds at this machine's float32 matrix-multiply peak on both cores."""
+    import copy
+
     import torch
 
     from bench.common import emit
@@ -106,7 +108,7 @@ def landscape_figure() -> None:
     base = model_params(model)
     d1, d2 = landscape_directions(base, 0)
     fast = CNNForward(model.eval(), x)
-    net = __import__("copy").deepcopy(model).eval()
+    net = copy.deepcopy(model).eval()
     ours_ms, peer_ms = [], []
     for k in range(8):                                   # alternating, one point each
         theta = {n: base[n] + 0.1 * k * d1[n] - 0.05 * k * d2[n] for n in base}

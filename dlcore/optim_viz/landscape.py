@@ -46,9 +46,10 @@ from torch import nn
 from dlcore.lazy import LazyCache
 from dlcore.optim_viz.cnnforward import CNNForward
 from dlcore.optim_viz.directions import model_params, random_direction
+from dlcore.optim_viz.names import check_whole
 
 __all__ = ["LandscapeConfig", "Landscape", "landscape_directions", "grid_coords", "loss_at", "iter_landscape",
-           "compute_landscape", "zoo_landscape", "MAX_GRID", "MAX_IMAGES"]
+           "compute_landscape", "zoo_landscape", "score_logits", "MAX_GRID", "MAX_IMAGES"]
 
 #: Most points per side of the grid (25×25 = 625 forward passes).
 MAX_GRID = 25
@@ -77,8 +78,7 @@ class LandscapeConfig:
         """Raises ValueError naming the setting and the rule."""
         for name, v, lo, hi in (("grid size", self.grid, 3, MAX_GRID), ("images", self.n_images, 10, MAX_IMAGES),
                                 ("direction seed", self.seed, 0, 10_000)):
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{name} {v!r} must be a whole number in [{lo}, {hi}]")
+            check_whole(name, v, lo, hi)
         if self.grid % 2 == 0:
             raise ValueError(f"grid size {self.grid} must be odd (the trained weights θ* are the centre point)")
         if isinstance(self.span, bool) or not isinstance(self.span, (int, float)) or not 0 < self.span <= 2:
@@ -139,7 +139,7 @@ def landscape_directions(params: dict[str, torch.Tensor], seed: int
 def loss_at(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of ``model`` (as it is) on ``x``, ``y`` in one batch, no grad."""
     with torch.no_grad():
-        return _score(model(x), y)                                      # (N, C) logits
+        return score_logits(model(x), y)                                      # (N, C) logits
 
 
 def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: LandscapeConfig | None = None,
@@ -169,8 +169,7 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
     cfg.validate()
     if len(x) < cfg.n_images:
         raise ValueError(f"{cfg.n_images} images asked for, only {len(x)} available")
-    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 8:
-        raise ValueError(f"workers {workers!r} must be a whole number in [1, 8]")
+    check_whole("workers", workers, 1, 8)
     t0 = time.perf_counter()
     net = copy.deepcopy(model).eval()                                       # private copy: never shared
     xi, yi = x[:cfg.n_images], y[:cfg.n_images].long()
@@ -216,7 +215,8 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
 Evaluate = Callable[[float, float], tuple[float, float]]
 
 
-def _score(out: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+def score_logits(out: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of logits ``out`` ``(N, C)`` against labels ``y`` ``(N,)``."""
     return float(nn.functional.cross_entropy(out, y)), float((out.argmax(1) == y).double().mean())
 
 
@@ -231,7 +231,7 @@ def _evaluator(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str,
     def at(a: float, b: float) -> tuple[float, float]:
         with torch.no_grad():
             theta = {n: torch.add(w, d1[n], alpha=a).add_(d2[n], alpha=b) for n, w in base.items()}
-            return _score(fwd(theta), y)
+            return score_logits(fwd(theta), y)
     return at
 
 

@@ -36,6 +36,8 @@ from torch import nn
 
 from dlcore.optim_viz.cnnforward import CNNForward
 from dlcore.optim_viz.directions import model_params, random_direction
+from dlcore.optim_viz.landscape import score_logits
+from dlcore.optim_viz.names import check_whole
 from dlcore.train.optim import make_optimizer
 
 __all__ = ["MinimaConfig", "Minimum", "MinimaComparison", "compare_minima", "RUNS", "LINE_T", "SHARP_A"]
@@ -74,8 +76,7 @@ class MinimaConfig:
         for name, v, lo, hi in (("steps", self.steps, 10, 2000), ("batch size", self.batch, 8, 256),
                                 ("training images", self.n_train, 100, 60_000),
                                 ("test images", self.n_eval, 50, 1000), ("seed", self.seed, 0, 10_000)):
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{name} {v!r} must be a whole number in [{lo}, {hi}]")
+            check_whole(name, v, lo, hi)
         for name, v in (("SGD learning rate", self.sgd_lr), ("Adam learning rate", self.adam_lr)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
                 raise ValueError(f"{name} {v!r} must be in (0, 1]")
@@ -180,8 +181,12 @@ def _blend(nets: list[nn.Module], t: float, into: nn.Module) -> None:
 
 
 def _loss(fwd: CNNForward, theta: dict[str, torch.Tensor], y: torch.Tensor) -> tuple[float, float]:
-    out = fwd(theta)                                                      # (N, classes)
-    return float(nn.functional.cross_entropy(out, y)), float((out.argmax(1) == y).double().mean())
+    return score_logits(fwd(theta), y)                                    # logits (N, classes)
+
+
+def _distance(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    """‖a − b‖ over all parameters (one flat vector)."""
+    return float(torch.sqrt(sum(((a[n] - b[n]) ** 2).sum() for n in a)))
 
 
 def compare_minima(config: MinimaConfig | None = None, stop: threading.Event | None = None,
@@ -261,12 +266,12 @@ def _measure(res: MinimaComparison, start: nn.Module, nets: list[nn.Module], x: 
         run, theta = res.runs[k], model_params(net)
         fwd = CNNForward(net, x)
         run.test_loss, run.test_acc = _loss(fwd, theta, y)
-        run.travelled = float(torch.sqrt(sum(((theta[n] - theta0[n]) ** 2).sum() for n in theta)))
+        run.travelled = _distance(theta, theta0)
         d = random_direction(theta, res.config.seed + 2, "filter", "biasbn")  # normalised to this minimum
         run.sharp = torch.tensor([_loss(fwd, {n: theta[n] + float(a) * d[n] for n in theta}, y)[0] for a in SHARP_A],
                                  dtype=torch.float64)
     ta, tb = model_params(nets[0]), model_params(nets[1])
-    res.distance = float(torch.sqrt(sum(((ta[n] - tb[n]) ** 2).sum() for n in ta)))
+    res.distance = _distance(ta, tb)
     mix = copy.deepcopy(nets[0]).eval()
     fwd = CNNForward(mix, x)                                              # reads mix's BatchNorm buffers per call
     line = []

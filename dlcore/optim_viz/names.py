@@ -13,7 +13,8 @@ from typing import Literal, get_args
 
 from dlcore.train.names import OPTIMIZER_NAMES, OPTIMIZER_RULES
 
-__all__ = ["SurfaceName", "SURFACE_NAMES", "SurfaceInfo", "SURFACES", "OPTIMIZER_NAMES", "OPTIMIZER_RULES",
+__all__ = ["check_whole",
+           "SurfaceName", "SURFACE_NAMES", "SurfaceInfo", "SURFACES", "OPTIMIZER_NAMES", "OPTIMIZER_RULES",
            "SGD_FAMILY", "ADAPTIVE", "SEED_SIX", "MAX_STEPS", "MAX_RUNS", "Verdict", "VERDICTS", "NormName",
            "NORMS", "IgnoreName", "IGNORES", "LR_RANGE_LOG10"]
 
@@ -109,3 +110,10 @@ NORMS: tuple[str, ...] = get_args(NormName)
 #: ``biasbn``: biases and BatchNorm parameters get a zero direction (the paper's default).
 IgnoreName = Literal["biasbn", "none"]
 IGNORES: tuple[str, ...] = get_args(IgnoreName)
+
+
+def check_whole(name: str, v: object, lo: int, hi: int) -> None:
+    """Raise ``ValueError`` ("<name> <v> must be a whole number in [lo, hi]") unless ``v`` is an int
+    (not a bool) with ``lo <= v <= hi``: the one settings check of the optimizer lab's configs."""
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise ValueError(f"{name} {v!r} must be a whole number in [{lo}, {hi}]")

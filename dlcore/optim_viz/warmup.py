@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
+from dlcore.optim_viz.names import check_whole
 from dlcore.optim_viz.surfaces import Surface
 from dlcore.optim_viz.trajectories import RunSpec, Trajectories, TrajectoryConfig, run_optimizers
 from dlcore.train.schedules import ScheduleConfig
@@ -46,8 +47,7 @@ class WarmupConfig:
     def validate(self) -> None:
         for name, v, lo, hi in (("run steps", self.steps, 10, 2000), ("warm-up steps", self.warmup_steps, 1, self.steps),
                                 ("early steps", self.early, 1, self.steps)):
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{name} {v!r} must be a whole number in [{lo}, {hi}]")
+            check_whole(name, v, lo, hi)
 
 
 def warmup_runs(w: int) -> list[RunSpec]:
