@@ -31,3 +31,24 @@ def test_click_map_inverts_the_axes() -> None:
 def test_warmup_figure() -> None:
     c = compare_warmup(get_surface("saddle"), TrajectoryConfig(start=(0.5, 0.2)), WarmupConfig(10, 60, 5))
     assert isinstance(warmup_figure(c), Figure)
+
+
+def test_the_kept_backdrop_draws_the_same_picture_as_the_whole_figure() -> None:
+    """surface_image restores a surface's kept pixels and draws each race's marks on top: pixel for
+    pixel the figure drawn from scratch, race after race, with nothing left behind in between."""
+    import numpy as np
+
+    from dlcore.plotting.optim_viz import _BACKDROPS, figure_pixels
+
+    s = get_surface("saddle")
+    grid = surface_grid(s, 40)
+    long = run_optimizers(s, None, TrajectoryConfig(steps=60))
+    short = run_optimizers(s, None, TrajectoryConfig(start=(-1.0, 0.5), steps=7))
+    for tr, upto in ((long, None), (short, None), (long, 20)):
+        img, pm = surface_image(grid, tr, upto=upto)
+        ref, ref_pm = figure_pixels(surface_figure(grid, tr, upto=upto))
+        assert pm == ref_pm
+        assert np.array_equal(img, ref)
+    b = _BACKDROPS["saddle"]
+    assert not b.fig.legends and len(b.ax.lines) == 0 and b.ax.get_title() == " "
+    assert not np.array_equal(surface_image(grid, long)[0], surface_image(grid, short)[0])

@@ -74,6 +74,36 @@ def test_every_trajectory_equals_torch_optim(case: tuple) -> None:
         assert float((tr.points[k, -1] - tr.points[k, 0]).norm()) > 1e-3  # it moved: the check is not vacuous
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_the_step_body_is_opt_step_bit_for_bit(case: tuple) -> None:
+    """The race steps the class's own ``step`` body without torch.optim's per-call wrappers: every
+    optimizer, with and without a warm-up schedule, gives exactly what ``opt.step()`` gives."""
+    from dlcore.optim_viz.trajectories import plain_step, step_body
+
+    surface, start, lr_sgd, lr_ad, b1, b2, alpha, wd = case
+    cfg = TrajectoryConfig(start=start, steps=300, lr_sgd=lr_sgd, lr_adaptive=lr_ad, beta1=b1, beta2=b2,
+                           rmsprop_alpha=alpha, adamw_weight_decay=wd)
+    specs = [RunSpec(n) for n in OPTIMIZER_NAMES] + [RunSpec("Adam", "Adam warm-up", ScheduleConfig(warmup_steps=20))]
+    fast = run_optimizers(get_surface(surface), specs, cfg, stepper=step_body)
+    ref = run_optimizers(get_surface(surface), specs, cfg, stepper=plain_step)
+    assert torch.equal(fast.points, ref.points) and torch.equal(fast.lrs, ref.lrs)
+    assert fast.diverged_at == ref.diverged_at
+    assert float((fast.points[:, -1] - fast.points[:, 0]).norm(dim=1).min()) > 1e-3  # every run moved
+
+
+def test_step_body_keeps_opt_step_where_it_must() -> None:
+    from dlcore.optim_viz.trajectories import step_body
+
+    p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    opt = torch.optim.Adam([p])
+    assert step_body(opt) != opt.step  # the unwrapped body
+    seen: list[int] = []
+    opt.register_step_pre_hook(lambda *a: seen.append(1))
+    assert step_body(opt) == opt.step  # a hook must run: the public step
+    step_body(opt)()
+    assert seen == [1]
+
+
 def hand_path(surface: str, name: str, start: tuple[float, float], steps: int, hyper: dict) -> torch.Tensor:
     """θ₀ … θ_T by the hand-written rule alone (its own state, no torch.optim)."""
     s = get_surface(surface)
