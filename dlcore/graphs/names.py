@@ -38,5 +38,5 @@ MAX_FEATURES = 16     # columns of typed node features / layer widths in the cal
 MAX_HIDDEN = 64       # hidden width of the karate-club models
 MAX_LAYERS = 8        # k of the receptive field
 MAX_DEPTH = 64        # depth of the over-smoothing sweep
-MAX_EPOCHS = 1000
+MAX_EPOCHS = 500       # the Trainer's own limit
 MAX_LABELLED = 8      # labelled nodes per faction

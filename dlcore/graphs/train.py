@@ -50,12 +50,12 @@ class KarateConfig:
 def karate_config(features: object = "identity", labelled: object = 1, hidden: object = 4, epochs: object = 200,
                   lr: object = 0.01, seed: object = 0) -> KarateConfig:
     """Validate what a user typed into a :class:`KarateConfig` (each message names the field)."""
-    return KarateConfig(parse_choice(features, "features", FEATURES),
-                        parse_int(labelled, "labelled nodes per faction", lo=1, hi=MAX_LABELLED),
-                        parse_int(hidden, "hidden width", lo=2, hi=MAX_HIDDEN),
-                        parse_int(epochs, "epochs", lo=1, hi=MAX_EPOCHS),
-                        parse_number(lr, "learning rate η", lo=1e-5, hi=1.0),
-                        parse_int(seed, "seed", lo=0, hi=2 ** 31 - 1))
+    return KarateConfig(features=parse_choice(features, "features", FEATURES),
+                        labelled=parse_int(labelled, "labelled nodes per faction", lo=1, hi=MAX_LABELLED),
+                        hidden=parse_int(hidden, "hidden width", lo=2, hi=MAX_HIDDEN),
+                        epochs=parse_int(epochs, "epochs", lo=1, hi=MAX_EPOCHS),
+                        lr=parse_number(lr, "learning rate η", lo=1e-5, hi=1.0),
+                        seed=parse_int(seed, "seed", lo=0, hi=2 ** 31 - 1))
 
 
 def labelled_nodes(graph: Graph, per_class: int) -> torch.Tensor:
@@ -87,7 +87,8 @@ class NodeClassifier(nn.Module):
         self.register_buffer("x", x)          # (n, d)
         self.register_buffer("a_hat", a_hat)  # (n, n)
         self.gcn = GCN((x.shape[1], hidden, 2), "tanh", generator)
-        self.classify = nn.Linear(2, 2)
+        with torch.random.fork_rng():      # nn.Linear's own init draws from the global RNG: keep it untouched
+            self.classify = nn.Linear(2, 2)
         with torch.no_grad():
             self.classify.weight.uniform_(-0.7, 0.7, generator=generator)
             self.classify.bias.zero_()

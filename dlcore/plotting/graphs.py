@@ -121,7 +121,7 @@ def training_figure(graph: Graph, embedding: torch.Tensor, pred: torch.Tensor, l
     sc.legend(loc="best", fontsize=8)
     wrong = [i for i in range(graph.n) if int(pred[i]) != true[i]]
     draw_graph(ax, graph, [FACTION[int(c)] for c in pred.tolist()], ring=wrong, ring_color="#f59e0b")
-    ax.set_title(f"predicted faction · {accuracy:.1%} of unlabelled right (wrong ringed)")
+    ax.set_title(f"predicted faction: {accuracy:.1%} right (wrong ringed)")
     return fig
 
 
