@@ -5,8 +5,8 @@
 Prints JSON lines. Targets from the issue, on this 2-core CPU:
 
 * ``optim_race_6x500``: :func:`dlcore.optim_viz.run_optimizers` of the notes' six optimizers × 500 steps
-  on Rosenbrock (one batched forward/backward per step, then each registry ``torch.optim`` step)
-  <= 200 ms; the peer, timed alternately in the same run, is the plain loop a learner would write:
+  on Rosenbrock (one batched forward/backward per step, then each registry ``torch.optim`` optimizer's
+  own ``step`` body, :func:`dlcore.optim_viz.trajectories.step_body`) <= 200 ms; the peer, timed alternately in the same run, is the plain loop a learner would write:
   six separate ``torch.optim`` optimizers, each with its own forward and backward per step;
 * ``optim_landscape_25x25``: :func:`dlcore.optim_viz.landscape.compute_landscape` of the zoo CNN (``fmnist_cnn``,
   or its digits twin) on 1,000 test images, 625 forward passes, as the tab runs it (2 workers × 1 torch
