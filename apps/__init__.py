@@ -27,6 +27,7 @@ TABS: list[str] = [
     "compression",
     "sequence",
     "attention",
+    "bayes",
     "bert",
     "gpt",
 ]

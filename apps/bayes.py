@@ -100,7 +100,7 @@ def _vi_tab() -> None:
     gr.Markdown(r"The notes' `BayesianLinear`: every weight has a mean $\mu$ and a log-variance $\log\sigma^2$; each "
                 r"forward pass draws $w = \mu + \sigma\varepsilon$. Loss $= \sum_i (f(x_i; w) - y_i)^2 + \lambda\,"
                 r"\sum_j \tfrac12(\sigma_j^2 + \mu_j^2 - 1 - \log\sigma_j^2)$, the negative ELBO with the KL weighted by "
-                r"$\lambda$ (the notes: $10^{-3}$). 2000 epochs take about 3–6 s on this 2-core CPU.",
+                r"$\lambda$ (the notes: $10^{-3}$). 2000 epochs take about 3–9 s on a 2-core CPU, depending on its load; the loss streams as it trains.",
                 latex_delimiters=LATEX)
     with gr.Row():
         epochs = Number(2000, precision=0, label="epochs", minimum=1, maximum=MAX_EPOCHS)

@@ -17,7 +17,7 @@ MC_DEFAULT = [2000, 0.01, 0.2, 100, 0.2, 42, False]
 #: epochs, M, noise σ_y, seed, add σ_y (both methods at the notes' lr, λ and p)
 CMP_DEFAULT = [2000, 100, 0.2, 42, True]
 CMP_HEADERS = ["method", "RMSE vs sin x", "2·std in [-3, 3]", "2·std outside", "out / in", "coverage (notes' band)",
-               "coverage (+σ_y)", "train s"]
+               "coverage (+σ_y)", "train time"]
 
 
 @guard

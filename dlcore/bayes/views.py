@@ -58,7 +58,7 @@ def compare_rows(items: list[tuple[str, Summary]]) -> list[list[str]]:
     for label, s in items:
         rows.append([label, f"{s.rmse:.4f}", f"{s.width_in:.3f}", f"{s.width_out:.3f}",
                      f"{s.width_out / s.width_in:.2f}×" if s.width_in > 0 else "—",
-                     f"{100 * s.coverage_epistemic:.0f} %", f"{100 * s.coverage_total:.0f} %", f"{s.seconds:.1f}"])
+                     f"{100 * s.coverage_epistemic:.0f} %", f"{100 * s.coverage_total:.0f} %", f"{s.seconds:.1f} s"])
     return rows
 
 
