@@ -75,7 +75,7 @@ def _surface_axes(grid: Any, info: Any) -> tuple[Figure, Any]:
     """The parts of the contour picture that depend on the surface only: the level bands, the colour
     bar, the axes and their labels, at a fixed position (no layout engine)."""
     fig, ax = new_figure(figsize=(W, 5.0))
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)  # no engine at all: "none" leaves a placeholder that makes savefig draw twice
     ax.set_position((0.12, 0.30, 0.68, 0.62))
     x0, x1, y0, y1 = info.box
     rgb, levels = _bands(grid.loss)
@@ -190,9 +190,10 @@ def surface_image(grid: Any, traj: Any | None = None, surface: str | None = None
 def loss_figure(traj: Any, title: str = "loss per step") -> Figure:
     """Loss (noise-free) against the step, one line per run (log scale when all are positive).
 
-    A fixed layout, as the contour picture's: the layout engine cost more than the drawing."""
+    A fixed layout, as the contour picture's: the layout engine cost more than the drawing, and
+    with no engine at all ``savefig`` (Gradio's encoding of a plot) draws once instead of twice."""
     fig, ax = new_figure(figsize=(W, 3.4))
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)
     ax.set_position((0.14, 0.15, 0.83, 0.76))
     for k, (spec, c) in enumerate(zip(traj.specs, run_colors(traj.specs))):
         end = traj.diverged_at[k]
