@@ -78,12 +78,12 @@ def train_vi(epochs: Any, lr: Any, kl_weight: Any, samples: Any, noise: Any, see
         yield ("⏹ stopped before the first epoch.", None, None, "")
         return
     s = summarize(run)
-    head = (f"{status_prefix(run)}### Variational BNN: final loss {float(run.losses[-1]):.4f} after "
+    head = (f"### {status_prefix(run)}Variational BNN: final loss {float(run.losses[-1]):.4f} after "
             f"{run.epochs_run} epochs ({run.seconds:.1f} s) = likelihood {float(run.likelihood[-1]):.4f} + "
             f"λ·KL {cfg.kl_weight:g} × {float(run.kl[-1]):.2f}")
     body = (f"RMSE of the predictive mean vs sin x on [-3, 3]: **{s.rmse:.4f}** (M = {cfg.samples} samples). "
             f"Settings: Adam lr {cfg.lr:g}, λ = {cfg.kl_weight:g}, σ_y = {cfg.noise:g}, seed {cfg.seed}"
-            + (" — the notes' run, bit for bit." if cfg == type(cfg)() else "."))
+            + (" — the notes' run, bit for bit." if cfg == type(cfg)() and run.status == "done" else "."))
     yield (f"{head}\n\n{body}\n\n{honesty_md(s, noisy)}", predictive_figure(run, s, noisy), loss_figure(run),
            _weight_md(run, layer_, row_, col_))
 

@@ -42,10 +42,10 @@ def train_mc(epochs: Any, lr: Any, p: Any, samples: Any, noise: Any, seed: Any, 
         yield ("⏹ stopped before the first epoch.", None, None)
         return
     s = summarize(run)
-    md = (f"{status_prefix(run)}### MC Dropout: final MSE {float(run.losses[-1]):.4f} after {run.epochs_run} epochs "
+    md = (f"### {status_prefix(run)}MC Dropout: final MSE {float(run.losses[-1]):.4f} after {run.epochs_run} epochs "
           f"({run.seconds:.1f} s), p = {cfg.p:g}\n\nRMSE of the predictive mean vs sin x on [-3, 3]: **{s.rmse:.4f}** "
           f"(M = {cfg.samples} passes with dropout on, the notes' `model.train()`)"
-          + (" — the notes' run, bit for bit." if cfg == type(cfg)() else ".") + f"\n\n{honesty_md(s, noisy)}")
+          + (" — the notes' run, bit for bit." if cfg == type(cfg)() and run.status == "done" else ".") + f"\n\n{honesty_md(s, noisy)}")
     yield md, predictive_figure(run, s, noisy), loss_figure(run)
 
 

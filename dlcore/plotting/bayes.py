@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["band_axes", "predictive_figure", "loss_figure", "compare_figure"]
 
 
+_NAMES = {"variational": "variational BNN", "mc_dropout": "MC Dropout"}
+
+
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().double().cpu().numpy()
 
@@ -53,7 +56,7 @@ def predictive_figure(run: "Run", s: "Summary", with_noise: bool = False, title:
     """One method's predictive mean and band over the wide grid (the notes' figure, extended to ±5)."""
     fig, ax = new_figure(figsize=(6.6, 4.2))
     m = run.config.samples
-    band_axes(ax, run, s, with_noise, title or f"{run.method.replace('_', ' ')}: mean ± 2 std over M = {m} samples")
+    band_axes(ax, run, s, with_noise, title or f"{_NAMES.get(run.method, run.method)}: mean ± 2 std over M = {m} samples")
     fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
     return legible(fig)
 

@@ -77,6 +77,6 @@ def test_stop_ends_a_run_and_says_so() -> None:
     assert first[0].startswith("⏳ variational: epoch")
     assert tab.stop_vi().startswith("⏹ Stopping")
     md, *_ = last(gen)
-    assert md.startswith("⏹ **stopped** after") and "final loss" in md
+    assert md.startswith("### ⏹ **stopped** after") and "final loss" in md and "bit for bit" not in md
     assert tab.stop_vi().startswith("Nothing is training")
     assert more.stop_mc().startswith("Nothing is training") and more.stop_compare().startswith("Nothing is training")
