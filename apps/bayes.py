@@ -12,9 +12,9 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps import bayes_more
-from apps.bayes_common import honesty_md, status_prefix, stream
+from apps.bayes_common import honesty_md, preview, status_prefix, stream
 from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Checkbox, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, guard,
-                         md_escape, on)
+                         on, on_first_open)
 from dlcore.bayes.names import LAYERS, MAX_EPOCHS
 
 TITLE = "Bayesian neural networks"
@@ -125,6 +125,7 @@ def _vi_tab() -> None:
     weight = gr.Markdown(latex_delimiters=LATEX)
     ins = [epochs, lr, kl_weight, samples, noise, seed, with_noise, layer, row, col]
     outs = [md, band, curves, weight]
+    on_first_open(preview, [noise, seed], [band], **LIGHT)
     on(run_btn.click, train_vi, ins, outs, api_name="bayes_vi_train", **HEAVY)
     on(stop_btn.click, stop_vi, None, md, api_name="bayes_vi_stop", **LIGHT)
     gr.Examples([VI_DEFAULT, [2000, 0.01, 1e-3, 100, 0.2, 42, True, "fc2", 3, 7], [500, 0.01, 1.0, 100, 0.2, 42, True,

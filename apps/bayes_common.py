@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import STOPS
+from apps.common import STOPS, guard
 
 
 def stream(trainer: Any, request: Any, key: str, label: str, total: int, n_out: int) -> Iterator[tuple]:
@@ -26,6 +26,21 @@ def stream(trainer: Any, request: Any, key: str, label: str, total: int, n_out: 
                 kl = f" = likelihood {item.likelihood:.3f} + λ·KL (KL {item.kl:.1f})" if item.kl else ""
                 yield (f"⏳ {label}: epoch {item.epoch}/{total} · loss {item.loss:.4f}{kl}", *[gr.skip()] * (n_out - 1))
     yield ("run", run)
+
+
+@guard
+def preview(noise: Any, seed: Any) -> Any:
+    """The band plot before the panel's first run: the data it will train on (nothing is trained)."""
+    import torch
+
+    from dlcore.bayes.models import sine_data
+    from dlcore.bayes.names import MAX_NOISE, MAX_SEED
+    from dlcore.plotting.bayes import data_figure
+    from dlcore.textinput import parse_int, parse_number
+
+    sigma = parse_number(noise, "noise σ_y", lo=0, hi=MAX_NOISE)
+    x, y = sine_data(sigma, torch.Generator().manual_seed(parse_int(seed, "seed", lo=0, hi=MAX_SEED)))
+    return data_figure(x, y, sigma)
 
 
 def status_prefix(run: Any) -> str:

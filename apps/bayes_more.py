@@ -6,8 +6,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.bayes_common import honesty_md, status_prefix, stream
-from apps.common import HEAVY, LATEX, LIGHT, STOPS, Checkbox, Endpoint, Number, guard, on
+from apps.bayes_common import honesty_md, preview, status_prefix, stream
+from apps.common import HEAVY, LATEX, LIGHT, STOPS, Checkbox, Endpoint, Number, guard, on, on_first_open
 from dlcore.bayes.names import MAX_EPOCHS
 
 MC_BUTTON = "bayes-mc-run"
@@ -124,6 +124,7 @@ def dropout_tab() -> None:
         band = gr.Plot(label="predictive band", format="png", show_label=False, min_width=320)
         curves = gr.Plot(label="loss", format="png", show_label=False, min_width=320)
     ins, outs = [epochs, lr, p, samples, noise, seed, with_noise], [md, band, curves]
+    on_first_open(preview, [noise, seed], [band], **LIGHT)
     on(run_btn.click, train_mc, ins, outs, api_name="bayes_mc_train", **HEAVY)
     on(stop_btn.click, stop_mc, None, md, api_name="bayes_mc_stop", **LIGHT)
     gr.Examples([MC_DEFAULT, [2000, 0.01, 0.5, 100, 0.2, 42, True], [2000, 0.01, 0.05, 100, 0.2, 42, True]], ins, outs,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dlcore.bayes.training import Run
     from dlcore.bayes.uncertainty import Summary
 
-__all__ = ["band_axes", "predictive_figure", "loss_figure", "compare_figure"]
+__all__ = ["data_figure", "band_axes", "predictive_figure", "loss_figure", "compare_figure"]
 
 
 _NAMES = {"variational": "variational BNN", "mc_dropout": "MC Dropout"}
@@ -29,6 +29,20 @@ _NAMES = {"variational": "variational BNN", "mc_dropout": "MC Dropout"}
 
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().double().cpu().numpy()
+
+
+def data_figure(x: torch.Tensor, y: torch.Tensor, noise: float) -> Figure:
+    """The training data before any training: the points, sin x and the no-data region of [-5, 5]."""
+    fig, ax = new_figure(figsize=(6.6, 4.2))
+    grid = np.linspace(-5, 5, 301)
+    for a, b in ((-5, X_RANGE[0]), (X_RANGE[1], 5)):
+        ax.axvspan(a, b, color="#f3f4f6", zorder=0)
+    ax.text(0.02, 0.97, "no data", transform=ax.transAxes, va="top", fontsize=8, color="#6b7280")
+    ax.plot(_np(x.reshape(-1)), _np(y.reshape(-1)), "o", color="#6b7280", ms=3, label=f"training data, σ_y = {noise:g}")
+    ax.plot(grid, np.sin(grid), "--", color="#f59e0b", lw=1.5, label="true sin x")
+    ax.set(xlabel="x", ylabel="y", title="the notes' data: y = sin x + σ_y ε (press Train)", xlim=(-5, 5))
+    fig.legend(loc="outside lower center", ncol=2, fontsize=9, frameon=False)
+    return legible(fig)
 
 
 def band_axes(ax: object, run: "Run", s: "Summary", with_noise: bool, title: str) -> None:

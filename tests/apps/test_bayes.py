@@ -80,3 +80,14 @@ def test_stop_ends_a_run_and_says_so() -> None:
     assert md.startswith("### ⏹ **stopped** after") and "final loss" in md and "bit for bit" not in md
     assert tab.stop_vi().startswith("Nothing is training")
     assert more.stop_mc().startswith("Nothing is training") and more.stop_compare().startswith("Nothing is training")
+
+
+def test_first_open_shows_the_data_and_names_bad_settings() -> None:
+    from matplotlib.figure import Figure
+
+    from apps.bayes_common import preview
+
+    fig = preview(0.2, 42)
+    assert isinstance(fig, Figure) and "press Train" in fig.axes[0].get_title()
+    with pytest.raises(gr.Error, match="noise σ_y = -1 is below the minimum 0"):
+        preview(-1, 42)
