@@ -52,12 +52,12 @@ def calculate(edges: Any, features: Any, widths: Any, seed: Any, node: Any) -> t
         lines.append(f"$$\\hat A = \\tilde D^{{-1/2}} \\tilde A \\tilde D^{{-1/2}} = {lm(r.a_hat, 3)}$$")
         lines.append(f"$$H^{{(1)}} = \\mathrm{{ReLU}}(\\hat A X W_1^\\top + b_1) = {lm(run.outputs[0], 3)},\\quad "
                      f"H^{{({len(run.outputs)})}} = {lm(run.outputs[-1], 3)}$$")
-    terms = " + ".join(f"\\tfrac{{1}}{{\\sqrt{{{r.deg[v]:.0f}\\cdot{t.deg_u:.0f}}}}}\\,{lm(t.xw, 2)}"
+    terms = r" \\ &+ ".join(f"\\tfrac{{1}}{{\\sqrt{{{r.deg[v]:.0f}\\cdot{t.deg_u:.0f}}}}}\\,{lm(t.xw, 2)}"
                        for t in r.terms)
     lines.append(f"**Node {v}, layer 1** (neighbours {r.neighbours} and itself): "
                  f"$h'_{{{v}}} = \\sum_{{u \\in N({v}) \\cup \\{{{v}\\}}}} \\hat A_{{{v}u}}\\,(x_u W_1^\\top) + b_1$")
-    lines.append(f"$$h'_{{{v}}} = {terms} = {lm(r.pre, 3)} \\xrightarrow{{\\mathrm{{ReLU}}}} "
-                 f"{lm(run.outputs[0][v] if len(run.outputs) > 1 else r.pre, 3)}$$")
+    lines.append(f"$$\\begin{{aligned}} h'_{{{v}}} &= {terms} \\\\ &= {lm(r.pre, 3)} \\xrightarrow{{\\mathrm{{ReLU}}}} "
+                 f"{lm(run.outputs[0][v] if len(run.outputs) > 1 else r.pre, 3)} \\end{{aligned}}$$")
     lines.append("| u | Â_vu = 1/√(d̃_v d̃_u) | x_u W₁ᵀ |\n|---:|---:|---|\n" +
                  "\n".join(f"| {t.u} | {t.weight:.4f} | {vec(t.xw)} |" for t in r.terms))
     lines.append(f"**Message passing (信息聚合)** of node {v}'s neighbours' raw features x_u, the notes' three ways:\n\n"
