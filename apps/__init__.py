@@ -28,7 +28,6 @@ TABS: list[str] = [
     "sequence",
     "attention",
     "bayes",
-    "graphs",
     "bert",
     "gpt",
 ]
