@@ -8,7 +8,6 @@ self-attention comparison (:mod:`apps.attention_more`).
 
 from __future__ import annotations
 
-import time
 from typing import Any, Iterator
 
 import gradio as gr
@@ -16,6 +15,7 @@ import gradio as gr
 from apps import attention_calc, attention_more
 from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, guard,
                          md_escape, on, on_first_open)
+from apps.streaming import paced
 from dlcore.attention.names import KERNELS, MAX_EPOCHS
 
 TITLE = "Attention, from kernel regression to the Transformer"
@@ -94,12 +94,11 @@ def train(width: Any, kernel: Any, n_train: Any, noise: Any, seed: Any, epochs: 
     s = _settings(width, kernel, n_train, noise, seed)
     cfg = training_settings(epochs, lr, s.seed)
     with STOPS.running(request, "attention_train") as stop:
-        last, run = time.perf_counter(), None
-        for item in train_parametric(nw_data(s.n_train, s.noise, s.seed), cfg, stop_event=stop):
+        run = None
+        for item, due in paced(train_parametric(nw_data(s.n_train, s.noise, s.seed), cfg, stop_event=stop)):
             if isinstance(item, ParametricRun):
                 run = item
-            elif time.perf_counter() - last > 0.5:
-                last = time.perf_counter()
+            elif due:
                 yield (f"⏳ epoch {item.epoch}/{cfg.epochs} · loss {item.loss:.4f} · w = {item.w:.4f}", *[gr.skip()] * 3)
         v = pooling_view(s, run)
         status = {"stopped": "⏹ **stopped** — ", "diverged": "💥 **diverged** — "}.get(run.status, "")  # type: ignore

@@ -3,12 +3,12 @@ honest numbers (coverage, band widths in and out of the data range)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any, Iterator
 
 import gradio as gr
 
 from apps.common import STOPS, guard
+from apps.streaming import paced
 
 
 def stream(trainer: Any, request: Any, key: str, label: str, total: int, n_out: int) -> Iterator[tuple]:
@@ -17,12 +17,11 @@ def stream(trainer: Any, request: Any, key: str, label: str, total: int, n_out: 
     from dlcore.bayes.training import Frame
 
     with STOPS.running(request, key) as stop:
-        last, run = time.perf_counter(), None
-        for item in trainer(stop):
+        run = None
+        for item, due in paced(trainer(stop)):
             if not isinstance(item, Frame):
                 run = item
-            elif time.perf_counter() - last > 0.5:
-                last = time.perf_counter()
+            elif due:
                 kl = f" = likelihood {item.likelihood:.3f} + λ·KL (KL {item.kl:.1f})" if item.kl else ""
                 yield (f"⏳ {label}: epoch {item.epoch}/{total} · loss {item.loss:.4f}{kl}", *[gr.skip()] * (n_out - 1))
     yield ("run", run)

@@ -7,7 +7,6 @@ Stop button (this module), over-smoothing and GAT (:mod:`apps.graphs_more`).
 
 from __future__ import annotations
 
-import time
 from typing import Any, Iterator
 
 import gradio as gr
@@ -15,6 +14,7 @@ import gradio as gr
 from apps import graphs_calc, graphs_more
 from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, guard, on,
                          on_first_open)
+from apps.streaming import paced
 from dlcore.graphs.names import FEATURE_LABELS, FEATURES, MAX_EPOCHS, MAX_LABELLED
 
 TITLE = "Graph neural networks (GCN, GAT)"
@@ -75,12 +75,10 @@ def train(features: Any, labelled: Any, hidden: Any, epochs: Any, lr: Any, seed:
     cfg = karate_config(features, labelled, hidden, epochs, lr, seed)
     run: Any = None
     with STOPS.running(request, "graphs_train") as stop:
-        last = 0.0
-        for item in train_karate(cfg, stop_event=stop):
+        for item, due in paced(train_karate(cfg, stop_event=stop), 0.4):
             if isinstance(item, KarateRun):
                 run = item
-            elif time.perf_counter() - last > 0.4:
-                last = time.perf_counter()
+            elif due:
                 yield (f"⏳ GCN epoch {item.epoch}/{cfg.epochs} · loss {item.loss:.4f} · accuracy on unlabelled "
                        f"{item.accuracy:.1%}",
                        training_figure(_karate(), item.embedding, item.pred, _labelled(cfg.labelled), item.epoch,

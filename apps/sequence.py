@@ -16,6 +16,7 @@ import gradio as gr
 from apps import sequence_inside, sequence_text
 from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Checkbox, CheckboxGroup, Endpoint, ErrorDemo, Number, Radio,
                          SeedRef, guard, md_escape, on, on_first_open)
+from apps.streaming import paced
 from dlcore.sequence.names import CELL_LABELS, CELLS, SINE_PRESETS
 from dlcore.sequence.names import LABELS as L
 
@@ -104,11 +105,10 @@ def sine_train(data: Any, cells: Any, epochs: Any, hidden: Any, lr: Any, batch: 
     cfg, chosen = sine_settings(data, cells, epochs, hidden, lr, batch, window, leak, seed)
     xlabel = "time" if cfg.data == "sine" else "test sequence"
     with STOPS.running(request, "sequence_sine") as stop:
-        t0, last = time.perf_counter(), 0.0
-        for race in race_sines(cfg, chosen, stop_event=stop):
-            if race.status == "running" and time.perf_counter() - last < 0.5:
+        t0 = time.perf_counter()
+        for race, due in paced(race_sines(cfg, chosen, stop_event=stop)):
+            if race.status == "running" and not due:
                 continue
-            last = time.perf_counter()
             done = race.status != "running"
             v = race_view(race, with_rolling=done)
             if not done:

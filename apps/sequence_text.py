@@ -14,6 +14,7 @@ import gradio as gr
 
 from apps.common import (HEAVY, LATEX, LIGHT, STOPS, CheckboxGroup, Dropdown, Endpoint, Number, Radio, Slider,
                          guard, md_escape, on, on_first_open, session_key)
+from apps.streaming import paced
 from dlcore.lazy import LazyCache
 from dlcore.sequence.names import ATTENTIONS, CELL_LABELS, CELLS, PLAYS, SEQ2SEQ_TASKS
 from dlcore.sequence.names import LABELS as L
@@ -60,10 +61,9 @@ def char_train(play: Any, cell: Any, steps: Any, temperature: Any, hidden: Any, 
 
     cfg = char_settings(play, cell, steps, temperature, hidden, prime, seed)
     with STOPS.running(request, "sequence_char") as stop:
-        t0, last, p = time.perf_counter(), 0.0, None
-        for p in train_char(cfg, stop_event=stop):
-            if p.status == "running" and time.perf_counter() - last > 0.5:
-                last = time.perf_counter()
+        t0, p = time.perf_counter(), None
+        for p, due in paced(train_char(cfg, stop_event=stop)):
+            if p.status == "running" and due:
                 yield (f"⏳ step {p.step}/{cfg.steps} · loss {p.step_loss[-1] if p.step_loss else float('nan'):.3f}\n\n"
                        + _samples_md(p), char_figure(p))
         assert p is not None
@@ -127,12 +127,11 @@ def s2s_train(task: Any, attentions: Any, teacher: Any, epochs: Any, seed: Any,
     cfgs = seq2seq_settings(task, attentions, teacher, epochs, seed)
     runs: dict[str, Any] = {}
     with STOPS.running(request, "sequence_s2s") as stop:
-        t0, last = time.perf_counter(), 0.0
+        t0 = time.perf_counter()
         for cfg in cfgs:
-            for p in train_seq2seq(cfg, stop_event=stop):
+            for p, due in paced(train_seq2seq(cfg, stop_event=stop)):
                 runs[cfg.attention] = p
-                if p.status == "running" and time.perf_counter() - last > 0.5:
-                    last = time.perf_counter()
+                if p.status == "running" and due:
                     yield (f"⏳ {md_escape(ATTENTION_LABELS[cfg.attention])}: step {p.step}/{p.total}",
                            seq2seq_figure(runs), gr.skip())
             if stop.is_set():

@@ -3,14 +3,39 @@ thread and hand its latest progress to a generator handler every ``every`` secon
 
 The one implementation behind the attack and explain tabs' streamed runs (their handlers wrap
 library functions that take a ``callback`` and a ``stop`` event but are not iterators).
+
+:func:`paced` is the other half: a handler that drives a library *iterator* itself (an epoch per
+item) and shows a frame now and then.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterator
+import time
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-__all__ = ["progress_stream"]
+__all__ = ["progress_stream", "paced"]
+
+T = TypeVar("T")
+
+
+def paced(items: Iterable[T], every: float = 0.5) -> Iterator[tuple[T, bool]]:
+    """``(item, due)`` for each item; ``due`` is True for the first item (the page shows at once that
+    the run started) and then when ``every`` seconds of the *loop's own* work have passed since the
+    last due item, so the handler should show a frame now.
+
+    The clock restarts when the handler asks for the next item after a due one, i.e. after Gradio
+    has encoded and sent the frame the handler yielded. A clock read before the handler's ``yield``
+    would count that encoding (a figure: 0.1-1 s) as work, find every later item due and draw a
+    figure per epoch: that made the karate-club training 130 s through the server against 0.3 s
+    in-process.
+    """
+    last = -float("inf")
+    for item in items:
+        due = time.perf_counter() - last > every
+        yield item, due
+        if due:
+            last = time.perf_counter()
 
 
 def progress_stream(work: Callable[[Callable[[int, dict[str, Any]], None]], Any], stop: threading.Event | None,
