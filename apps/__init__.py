@@ -28,6 +28,7 @@ TABS: list[str] = [
     "sequence",
     "attention",
     "bayes",
+    "graphs",
     "bert",
     "gpt",
 ]
