@@ -10,9 +10,12 @@ Prints JSON lines. Targets from the issue, on this 2-core CPU:
   six separate ``torch.optim`` optimizers, each with its own forward and backward per step;
 * ``optim_landscape_25x25``: :func:`dlcore.optim_viz.landscape.compute_landscape` of the zoo CNN (``fmnist_cnn``,
   or its digits twin) on 1,000 test images, 625 forward passes, as the tab runs it (2 workers × 1 torch
-  thread) <= 20 s (``--landscape-only`` runs just it, ``--no-landscape`` skips it). Printed beside it: the
-  module's own forward per point (the peer; 442 s for the grid on 2026-12-02 under load) and the arithmetic
-  floor (the passes' FLOPs at the measured sgemm peak on both cores), which is above 20 s on this CPU;
+  thread, the tab's ``precision="auto"``: bfloat16 on this CPU) <= 20 s, then the same grid in float32
+  (``optim_landscape_25x25_float32``); ``--landscape-only`` runs just these, ``--no-landscape`` skips them.
+  Printed beside each: the bfloat16 grid's measured distance from float32 (``check_rel``), the module's
+  own float32 forward per point (the peer; 442 s for the grid on 2026-12-02 under load) and the
+  arithmetic floor (the passes' FLOPs at the measured GEMM peak of that dtype on both cores; above 20 s
+  in float32 on this CPU);
 * ``optim_landscape_point_1thread``: one grid point on one torch thread, CNNForward against the module;
 * ``optim_http_race``: the tab's default race (6 × 300 steps, the contour picture, the loss figure)
   through ``POST /gradio_api/run/optim_race`` <= 300 ms, with a bare Gradio server's no-op endpoint
@@ -125,26 +128,34 @@ def landscape_figure() -> None:
          peer=round(statistics.median(peer_ms), 1), load_avg=load_avg(),
          note="one grid point (1,000 images) on one torch thread: CNNForward vs the module's own forward")
 
-    before = load_avg()
-    t0 = time.perf_counter()
-    land = compute_landscape(model, x, y, LandscapeConfig(grid=25, n_images=1000), name=name, workers=2)
-    seconds = time.perf_counter() - t0
     gflop = _forward_gflop(model, x)
     torch.set_num_threads(2)
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    a @ b
-    t = time.perf_counter()
-    for _ in range(5):
+    peaks = {}
+    for dt in (torch.float32, torch.bfloat16):          # the 2048x2048 matrix-multiply peak on both cores
+        a, b = torch.randn(2048, 2048, dtype=dt), torch.randn(2048, 2048, dtype=dt)
         a @ b
-    peak = 5 * 2 * 2048 ** 3 / (time.perf_counter() - t) / 1e9
+        t = time.perf_counter()
+        for _ in range(5):
+            a @ b
+        peaks[dt] = 5 * 2 * 2048 ** 3 / (time.perf_counter() - t) / 1e9
     torch.set_num_threads(1)
-    emit("optim_landscape_25x25", round(seconds, 1), "s", target="<= 20 s", load_avg_before=before,
-         load_avg_after=load_avg(), per_point_ms=round(1000 * seconds / 625, 1),
-         peer_module_forward_s=round(625 * statistics.median(peer_ms) / 1000, 1),
-         floor_s=round(625 * gflop / peak, 1), forward_gflop=round(gflop, 2), sgemm_gflops_2threads=round(peak, 1),
-         note=f"{name}, 1,000 test images, 625 points, 2 workers x 1 torch thread, CNNForward; centre loss "
-              f"{land.center_loss:.4f}; peer = the module's forward per point (8 timed, x625); floor = 625 "
-              "forward passes' FLOPs at the measured 2048x2048 sgemm peak on both cores")
+    for precision in ("auto", "float32"):                # the tab's default first, then the exact arithmetic
+        before = load_avg()
+        t0 = time.perf_counter()
+        land = compute_landscape(model, x, y, LandscapeConfig(grid=25, n_images=1000, precision=precision),
+                                 name=name, workers=2)
+        seconds = time.perf_counter() - t0
+        peak = peaks[torch.bfloat16 if land.precision == "bfloat16" else torch.float32]
+        emit("optim_landscape_25x25" if precision == "auto" else "optim_landscape_25x25_float32", round(seconds, 1),
+             "s", target="<= 20 s", precision=land.precision, check_rel=land.check, load_avg_before=before,
+             load_avg_after=load_avg(), per_point_ms=round(1000 * seconds / 625, 1),
+             peer_module_forward_s=round(625 * statistics.median(peer_ms) / 1000, 1),
+             floor_s=round(625 * gflop / peak, 1), forward_gflop=round(gflop, 2), gemm_gflops_2threads=round(peak, 1),
+             note=f"{name}, 1,000 test images, 625 points, 2 workers x 1 torch thread, CNNForward in "
+                  f"{land.precision} (precision={precision!r}); centre loss {land.center_loss:.4f}; check_rel = "
+                  "largest relative loss difference from float32 at the centre and 4 corners; peer = the module's "
+                  "float32 forward per point (8 timed, x625); floor = 625 forward passes' FLOPs at the measured "
+                  "2048x2048 GEMM peak of that dtype on both cores")
 
 
 def _forward_gflop(model: object, x: object) -> float:

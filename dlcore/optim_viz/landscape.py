@@ -24,6 +24,14 @@ cache-sized chunks: the same function, 202 ms per point on one thread against th
 1,149 ms), with the points of a row spread over ``workers`` threads: 73 s for 25×25 on 1,000
 images with 2 workers, against a floor of 54 s measured in the same run.
 
+``precision="bfloat16"`` (or ``"auto"``: bfloat16 when :func:`~dlcore.optim_viz.cnnforward.bf16_speedup`
+finds this CPU at least 1.5× faster at it) runs the grid in bfloat16 with float32 accumulation, the
+one way past that float32 floor. It is not exact, so a finished bfloat16 slice also evaluates its
+centre and four corners in float32 and reports the largest relative difference
+(:attr:`Landscape.check`): 0.1-0.4 % of the loss on the zoo CNN. Measured here (bench/bench_optim.py,
+2026-12-03, idle): 25×25 on 1,000 images 27-30 s in bfloat16 against 54 s in float32; the bfloat16
+GEMM floor is 8.6 s, so the remaining time is the memory-bound first block and pools, not arithmetic.
+
 :func:`iter_landscape` yields the partial landscape after every row (for streaming);
 :func:`compute_landscape` returns the finished one; :func:`zoo_landscape` does it for the zoo CNN
 (``fmnist_cnn``, or its digits twin when Fashion-MNIST is not available) and caches finished
@@ -44,17 +52,22 @@ import torch
 from torch import nn
 
 from dlcore.lazy import LazyCache
-from dlcore.optim_viz.cnnforward import CNNForward
+from dlcore.optim_viz.cnnforward import DTYPES, CNNForward
 from dlcore.optim_viz.directions import model_params, random_direction
 from dlcore.optim_viz.names import check_whole
 
 __all__ = ["LandscapeConfig", "Landscape", "landscape_directions", "grid_coords", "loss_at", "iter_landscape",
-           "compute_landscape", "zoo_landscape", "score_logits", "MAX_GRID", "MAX_IMAGES"]
+           "compute_landscape", "zoo_landscape", "score_logits", "resolve_precision", "MAX_GRID", "MAX_IMAGES",
+           "PRECISIONS"]
 
 #: Most points per side of the grid (25×25 = 625 forward passes).
 MAX_GRID = 25
 #: Most test images per forward pass.
 MAX_IMAGES = 1000
+#: The arithmetic of the grid's forward passes ("auto": bfloat16 where this CPU is ≥ 1.5× faster at it).
+PRECISIONS = ("float32", "bfloat16", "auto")
+#: bfloat16 speed-up at which "auto" picks it.
+AUTO_BF16 = 1.5
 
 
 @dataclass(frozen=True)
@@ -67,12 +80,15 @@ class LandscapeConfig:
             Default 1 (the paper's 2-D plots).
         n_images: the first n test images, 10 … :data:`MAX_IMAGES`. Default 1000.
         seed: d₁ is drawn with this seed, d₂ with seed + 1, 0 … 10,000. Default 0.
+        precision: one of :data:`PRECISIONS` (the zoo CNN's fast path only; any other model runs
+            float32). Default ``"float32"``.
     """
 
     grid: int = 11
     span: float = 1.0
     n_images: int = 1000
     seed: int = 0
+    precision: str = "float32"
 
     def validate(self) -> None:
         """Raises ValueError naming the setting and the rule."""
@@ -83,6 +99,17 @@ class LandscapeConfig:
             raise ValueError(f"grid size {self.grid} must be odd (the trained weights θ* are the centre point)")
         if isinstance(self.span, bool) or not isinstance(self.span, (int, float)) or not 0 < self.span <= 2:
             raise ValueError(f"span {self.span!r} must be in (0, 2]")
+        if not isinstance(self.precision, str) or self.precision not in PRECISIONS:
+            raise ValueError(f"precision {self.precision!r} is not one of {', '.join(PRECISIONS)}")
+
+
+def resolve_precision(precision: str) -> str:
+    """``"auto"`` → ``"bfloat16"`` when this CPU runs it at least :data:`AUTO_BF16` × faster, else ``"float32"``."""
+    if precision != "auto":
+        return precision
+    from dlcore.optim_viz.cnnforward import bf16_speedup
+
+    return "bfloat16" if bf16_speedup() >= AUTO_BF16 else "float32"
 
 
 @dataclass
@@ -97,6 +124,9 @@ class Landscape:
         seconds: compute time so far.
         own_loss, own_acc: the unmodified model's loss and accuracy on the same images (= f(0, 0)).
         stopped: True when a stop ended it early. source: ``"computed"`` or ``"cache"``.
+        precision: the arithmetic used (``"float32"`` or ``"bfloat16"``; ``"auto"`` resolved).
+        check: bfloat16 only, once complete: the largest |f_bf16 − f_float32| / f_float32 over the
+            centre and the four corners, each evaluated again in float32. None otherwise.
     """
 
     model: str
@@ -112,6 +142,8 @@ class Landscape:
     done: int = 0
     stopped: bool = False
     source: str = "computed"
+    precision: str = "float32"
+    check: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -178,11 +210,13 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
     d1, d2 = landscape_directions(base, cfg.seed)
     xs = grid_coords(cfg.grid, float(cfg.span))
     ys = xs.clone()
-    at = _evaluator(net, xi, yi, base, d1, d2)
+    precision = resolve_precision(cfg.precision)
+    at = _evaluator(net, xi, yi, base, d1, d2, precision)
     if at is None:                                                          # not the zoo CNN: one at a time
-        at, workers = _in_place(net, xi, yi, base, d1, d2), 1
+        at, workers, precision = _in_place(net, xi, yi, base, d1, d2), 1, "float32"
     loss = torch.full((cfg.grid, cfg.grid), float("nan"), dtype=torch.float64)
-    land = Landscape(name, cfg, xs, ys, loss, loss.clone(), 0, time.perf_counter() - t0, own_loss, own_acc)
+    land = Landscape(name, cfg, xs, ys, loss, loss.clone(), 0, time.perf_counter() - t0, own_loss, own_acc,
+                     precision=precision)
     yield land
     count = threading.Lock()
 
@@ -205,6 +239,10 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
                 land.stopped, land.seconds = True, time.perf_counter() - t0
                 yield land
                 return
+            if i == cfg.grid - 1 and precision != "float32":                # the last row: check the grid
+                exact = _evaluator(net, xi, yi, base, d1, d2, "float32")
+                assert exact is not None
+                land.check = _check(land, exact, pool)
             land.rows, land.seconds = i + 1, time.perf_counter() - t0
             yield land
     finally:
@@ -221,18 +259,31 @@ def score_logits(out: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
 
 
 def _evaluator(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str, torch.Tensor],
-               d1: dict[str, torch.Tensor], d2: dict[str, torch.Tensor]) -> Evaluate | None:
-    """(α, β) -> (loss, acc) through :class:`CNNForward` (thread-safe, nothing written into ``net``),
-    or None when ``net`` is not the zoo's SmallCNN."""
+               d1: dict[str, torch.Tensor], d2: dict[str, torch.Tensor], precision: str = "float32"
+               ) -> Evaluate | None:
+    """(α, β) -> (loss, acc) through :class:`CNNForward` in ``precision`` (thread-safe, nothing written
+    into ``net``), or None when ``net`` is not the zoo's SmallCNN."""
     if not CNNForward.supports(net) or x.dim() != 4 or x.shape[-1] % 4:
         return None
-    fwd = CNNForward(net, x)
+    fwd = CNNForward(net, x, dtype=DTYPES[precision])
 
     def at(a: float, b: float) -> tuple[float, float]:
         with torch.no_grad():
             theta = {n: torch.add(w, d1[n], alpha=a).add_(d2[n], alpha=b) for n, w in base.items()}
             return score_logits(fwd(theta), y)
     return at
+
+
+def _check(land: Landscape, exact: Evaluate, pool: ThreadPoolExecutor | None) -> float:
+    """The largest relative difference between ``land``'s loss and float32 (``exact``) at the centre
+    and the four corners of the grid."""
+    h, g = land.config.grid // 2, land.config.grid - 1
+    pts = [(h, h), (0, 0), (0, g), (g, 0), (g, g)]                          # (row i: β, column j: α)
+
+    def ref(p: tuple[int, int]) -> float:
+        return exact(float(land.xs[p[1]]), float(land.ys[p[0]]))[0]
+    refs = list(pool.map(ref, pts)) if pool is not None else [ref(p) for p in pts]
+    return max(abs(float(land.loss[p]) - r) / max(abs(r), 1e-12) for p, r in zip(pts, refs))
 
 
 def _in_place(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str, torch.Tensor],

@@ -24,7 +24,7 @@ def _msg(exc: pytest.ExceptionInfo) -> str:
 def test_the_landscape_streams_rows_and_the_centre_is_the_models_loss() -> None:
     from dlcore import zoo
 
-    frames = list(P.landscape(5, 3, 20, request=_Req("landscape-a")))
+    frames = list(P.landscape(5, 3, 20, "float32", request=_Req("landscape-a")))
     assert frames[0][0].startswith("⏳ loading")
     assert [md.split(":")[0] for md, _ in frames[1:-1]] == [f"⏳ {5 * k}/25 points" for k in range(5)]
     md, fig = frames[-1]
@@ -33,7 +33,8 @@ def test_the_landscape_streams_rows_and_the_centre_is_the_models_loss() -> None:
     with torch.no_grad():
         own = float(nn.functional.cross_entropy(model(split.x_test[:20]), split.y_test[:20]))
     assert f"Centre f(0, 0) = **{own:.4f}** = the trained model's own loss" in md and name in md
-    again = list(P.landscape(5, 3, 20, request=_Req("landscape-a")))
+    assert "Arithmetic: float32." in md
+    again = list(P.landscape(5, 3, 20, "float32", request=_Req("landscape-a")))
     assert len(again) == 2 and again[-1][0] == md  # the kept result, its original timing included
 
 
@@ -50,7 +51,16 @@ def test_stop_ends_the_grid_early() -> None:
     assert "Nothing is running" in P.stop_landscape(req)
 
 
-@pytest.mark.parametrize("args,fragment", [((4, 0, 100), "grid points per side = 4 must be odd"),
+def test_a_bfloat16_grid_says_so_and_reports_its_measured_check() -> None:
+    md, _ = list(P.landscape(3, 5, 40, "bfloat16", request=_Req("landscape-bf16")))[-1]
+    assert "Arithmetic: **bfloat16** products with float32 sums" in md
+    pct = float(md.split("differ by at most **")[1].split(" %")[0])
+    assert 0 <= pct < 1, md
+
+
+@pytest.mark.parametrize("args,fragment", [((3, 0, 100, "float16"), "arithmetic 'float16' is not one of"),
+                                           ((3, 0, 100, ["auto"]), "arithmetic \"['auto']\" is not one of"),
+                                           ((4, 0, 100), "grid points per side = 4 must be odd"),
                                            ((27, 0, 100), "grid points per side = 27 is above the maximum 25"),
                                            (("x", 0, 100), "grid points per side"),
                                            ((3, 0.5, 100), "direction seed must be a whole number"),

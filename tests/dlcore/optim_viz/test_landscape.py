@@ -201,3 +201,33 @@ def test_the_figure_draws_partial_and_finished_slices_with_the_centre_marked() -
         assert len(star) == 1 and list(star[0].get_xdata()) == [0.0] and list(star[0].get_ydata()) == [0.0]
         assert ax.get_xlim() == (-1.0, 1.0) and "3×3 on 12 test images" in ax.get_title()
     assert len(fig.axes) == 2  # the finished slice has its colour bar
+
+
+def test_the_bfloat16_forward_is_close_to_float32_and_the_grid_reports_its_check(zoo_cnn) -> None:
+    """bfloat16 is not exact: its logits stay within a few % of float32 (loss within 1 %), and a
+    finished bfloat16 grid measures its own distance from float32 at the centre and corners."""
+    from dlcore.optim_viz.cnnforward import CNNForward, bf16_speedup
+
+    name, model, x, y = zoo_cnn
+    base = model_params(model)
+    d1, d2 = landscape_directions(base, 4)
+    exact, fast = CNNForward(model.eval(), x), CNNForward(model.eval(), x, dtype=torch.bfloat16)
+    for a, b in [(0.0, 0.0), (0.6, -0.8)]:
+        theta = {n: base[n] + a * d1[n] + b * d2[n] for n in base}
+        ref, got = exact(theta), fast(theta)
+        assert got.dtype == torch.float32
+        assert_close(got, ref, rtol=0, atol=0.05 * float(ref.abs().max()))
+        l_ref, l_got = (float(nn.functional.cross_entropy(o, y)) for o in (ref, got))
+        assert l_got == pytest.approx(l_ref, rel=0.01)
+    land = compute_landscape(model, x, y, LandscapeConfig(grid=3, n_images=40, precision="bfloat16"), name=name,
+                             workers=2)
+    one = compute_landscape(model, x, y, LandscapeConfig(grid=3, n_images=40), name=name)
+    assert land.precision == "bfloat16" and one.precision == "float32" and one.check is None
+    worst = float(((land.loss - one.loss).abs() / one.loss).max())
+    assert land.check is not None and 0 <= land.check <= worst + 1e-12 and worst < 0.01  # 5 of the 9 points
+    auto = compute_landscape(model, x, y, LandscapeConfig(grid=3, n_images=40, precision="auto"), name=name)
+    assert auto.precision == ("bfloat16" if bf16_speedup() >= 1.5 else "float32")
+    with pytest.raises(ValueError, match="precision 'half' is not one of float32, bfloat16, auto"):
+        LandscapeConfig(precision="half").validate()
+    with pytest.raises(ValueError, match="dtype torch.float16 is not one of float32, bfloat16"):
+        CNNForward(model, x, dtype=torch.float16)
