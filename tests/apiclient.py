@@ -75,6 +75,15 @@ def call(url: str, api_name: str, args: Sequence[Any], timeout: float = 180.0,
     return Answer(False, message=f"the stream ended without an answer (last event {event!r})")
 
 
+#: Answers of calls made in a fresh session, by (api_name, JSON of the arguments): the concurrency
+#: test compares its concurrent answers with the one the example test already got alone.
+SOLO: dict[tuple[str, str], Any] = {}
+
+
+def solo_key(api_name: str, args: Sequence[Any]) -> tuple[str, str]:
+    return api_name, json.dumps(list(args), allow_nan=True, sort_keys=True, default=str)
+
+
 def text_of(value: Any) -> str:
     """Every string and number in an answer, joined (to look for an example's fact)."""
     parts: list[str] = []
