@@ -145,6 +145,18 @@ def _fuzz_cases():
         yield pytest.param(ep, base, junk, id=f"{name}:{ep.api_name}")
 
 
+def test_the_fuzz_deals_every_junk_value_to_every_light_endpoint():
+    for n in range(1, 13):
+        cols = junk_for(n, heavy=False)
+        assert len(cols) == n
+        for col in cols:
+            assert all(any(v is c for v in col) for c in CORE_JUNK), "the core junk goes into every parameter"
+        sent = [v for col in cols for v in col]
+        missing = [v for v in JUNK if not any(v is s or (v == s and type(v) is type(s)) for s in sent)]
+        assert missing == [], f"{n} parameters: {missing!r} never sent"
+    assert junk_for(3, heavy=True) == [HEAVY_JUNK] * 3
+
+
 @pytest.mark.parametrize("ep,base,junk", list(_fuzz_cases()))
 def test_junk_of_any_type_and_size_never_gives_an_internal_error(app_server, ep, base, junk):
     """Issue 10: 86 internal errors from non-string names, huge names, None as a layer, ..."""
