@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps.common import HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, Number, Radio, Slider, guard, on
-from dlcore.textinput import parse_int
+from dlcore.textinput import parse_choice, parse_int
 
 #: The labels on the page, also used to name a bad value.
 LL = {"grid": "grid points per side", "seed": "direction seed", "images": "test images", "precision": "arithmetic"}
@@ -43,9 +43,8 @@ def parse_landscape(grid: Any, seed: Any, images: Any, precision: Any = "auto") 
         raise ValueError(f"{LL['grid']} = {g} must be odd (the trained weights θ* are the centre point)")
     s = parse_int(seed, LL["seed"], lo=0, hi=10_000)
     n = parse_int(images, LL["images"], lo=10, hi=1000)
-    if not isinstance(precision, str) or precision not in PRECISIONS:
-        raise ValueError(f"{LL['precision']} {str(precision)[:40]!r} is not one of {', '.join(PRECISIONS)}")
-    return LandscapeConfig(grid=g, n_images=n, seed=s, precision=precision)
+    p = parse_choice(precision, LL["precision"], PRECISIONS)
+    return LandscapeConfig(grid=g, n_images=n, seed=s, precision=p)
 
 
 def _arithmetic(land: Any) -> str:
@@ -153,6 +152,6 @@ LANDSCAPE_ENDPOINTS = [
                   ([27, 0, 100, "auto"], "grid points per side = 27 is above the maximum 25"),
                   ([3, -1, 100, "auto"], "direction seed = -1 is below the minimum 0"),
                   ([3, 0, 5000, "auto"], "test images = 5000 is above the maximum 1000"),
-                  ([3, 0, 100, "float16"], "arithmetic 'float16' is not one of float32, bfloat16, auto")]),
+                  ([3, 0, 100, "float16"], "arithmetic 'float16' is not one of: 'float32', 'bfloat16', 'auto'")]),
     Endpoint("optim_landscape_stop", examples=[[]], facts=["Nothing is running"]),
 ]

@@ -68,12 +68,11 @@ def test_subset_of_tabs_and_offline_share_message():
         assert not (names & other)
         # The page answers before launch() returns: with --share it first tries for a public link
         # (offline, Gradio gives up on its missing frpc binary), and only then prints its own lines.
-        deadline = time.time() + 60
-        while time.time() < deadline and not ("serving at http://127.0.0.1:" in srv.log()
-                                              and ("Public link: https://" in srv.log()
-                                                   or "No public link could be made" in srv.log())):
+        deadline, log = time.time() + 60, srv.log()
+        while time.time() < deadline and not ("serving at http://127.0.0.1:" in log and (
+                "Public link: https://" in log or "No public link could be made" in log)):
             time.sleep(0.5)
-        log = srv.log()
+            log = srv.log()
         assert "serving at http://127.0.0.1:" in log
         # Either a public link was made (online) or the app says plainly that none could be.
         assert "Public link: https://" in log or "No public link could be made" in log

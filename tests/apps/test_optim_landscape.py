@@ -58,8 +58,10 @@ def test_a_bfloat16_grid_says_so_and_reports_its_measured_check() -> None:
     assert 0 <= pct < 1, md
 
 
-@pytest.mark.parametrize("args,fragment", [((3, 0, 100, "float16"), "arithmetic 'float16' is not one of"),
-                                           ((3, 0, 100, ["auto"]), "arithmetic \"['auto']\" is not one of"),
+@pytest.mark.parametrize("args,fragment", [((3, 0, 100, "float16"),
+                                            "arithmetic 'float16' is not one of: 'float32', 'bfloat16', 'auto'"),
+                                           ((3, 0, 100, ["auto"]),
+                                            "arithmetic a list of 1 item(s) is not one of: 'float32'"),
                                            ((4, 0, 100), "grid points per side = 4 must be odd"),
                                            ((27, 0, 100), "grid points per side = 27 is above the maximum 25"),
                                            (("x", 0, 100), "grid points per side"),
