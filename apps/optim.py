@@ -68,7 +68,8 @@ def _race_tab(ins: list[Any]) -> None:
     with gr.Row(equal_height=False):
         picture = gr.Image(type="numpy", format="png", interactive=False, show_label=False, label="paths",
                            min_width=320)
-        curve = gr.Plot(show_label=False, min_width=320)
+        curve = gr.Image(type="numpy", format="png", interactive=False, show_label=False, label="loss per step",
+                         min_width=320)
     status = gr.Markdown(latex_delimiters=LATEX)
     pixmap = gr.State(None)
     outs = [status, picture, curve, pixmap]
@@ -231,10 +232,12 @@ def warmup() -> None:
     """Pay the first click's one-off costs (torch.optim's first construction imports torch._dynamo, several
     seconds here; the first contour picture) on a 5-step race: no data, no training."""
     from dlcore.optim_viz import TrajectoryConfig, get_surface, run_optimizers, surface_grid
-    from dlcore.plotting.optim_viz import surface_image
+    from dlcore.plotting.optim_viz import loss_image, surface_image
 
     s = get_surface("saddle")
-    surface_image(surface_grid(s), run_optimizers(s, None, TrajectoryConfig(steps=5)))
+    tr = run_optimizers(s, None, TrajectoryConfig(steps=5))
+    surface_image(surface_grid(s), tr)
+    loss_image(tr)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def _run_race(surface: Any, optimizers: Any, x: Any, y: Any, steps: Any, lr_sgd:
     s, names, cfg = parse_race(surface, optimizers, x, y, steps, lr_sgd, lr_ad, beta1, beta2, alpha, wd)
     from dlcore.optim_viz import get_surface, run_optimizers, surface_grid
     from dlcore.optim_viz.trajectories import RunSpec
-    from dlcore.plotting.optim_viz import loss_figure, surface_image
+    from dlcore.plotting.optim_viz import loss_image, surface_image
 
     surf = get_surface(s)
     if progress is not None and s == "tiny_net":  # the only slow surface: a network forward per step and grid point
@@ -139,7 +139,7 @@ def _run_race(surface: Any, optimizers: Any, x: Any, y: Any, steps: Any, lr_sgd:
     if progress is not None and s == "tiny_net":
         progress(1, desc="the contour grid (3,600 forward passes)")
     img, pm = surface_image(surface_grid(surf), tr)
-    return race_md(tr, surf), img, loss_figure(tr, "loss per step (noise-free)"), pm.as_dict()
+    return race_md(tr, surf), img, loss_image(tr, "loss per step (noise-free)"), pm.as_dict()
 
 
 @guard

@@ -64,10 +64,26 @@ class Surface:
     fn: LossFn
     expected: Callable[[torch.Tensor], torch.Tensor]
     stochastic: bool = False
+    closed_grad: Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def loss(self, theta: torch.Tensor, step: int = 0) -> torch.Tensor:
         """The loss an optimizer sees at ``step``. Shape: ``(K, 2) -> (K,)``."""
         return self.fn(theta, step)
+
+    def value_and_grad(self, theta: torch.Tensor, step: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(L_step(θ), ∇L_step(θ))``, shapes ``(K,)`` and ``(K, 2)``, ``theta`` a plain ``(K, 2)`` tensor.
+
+        The analytic surfaces use their hand-derived gradient (a handful of tensor operations; the
+        tests check it against autograd at random points); ``tiny_net`` runs autograd through the
+        network. For K = 6 points autograd's graph costs more than the arithmetic: on Rosenbrock,
+        0.29 ms a step against 0.03 ms (this 2-core CPU, one thread)."""
+        if self.closed_grad is not None:
+            return self.closed_grad(theta, step)
+        with torch.enable_grad():
+            th = theta.detach().clone().requires_grad_(True)
+            f = self.fn(th, step)
+            g, = torch.autograd.grad(f.sum(), th)
+        return f.detach(), g
 
 
 def _saddle(t: torch.Tensor) -> torch.Tensor:
@@ -91,6 +107,45 @@ def _quadratic(t: torch.Tensor) -> torch.Tensor:
 
 def _ill(t: torch.Tensor) -> torch.Tensor:
     return 0.5 * torch.einsum("ki,ij,kj->k", t, ILL_A.to(t.dtype), t)  # ½ θᵀAθ, κ = 25, (K,)
+
+
+# ----------------------------------------------------------------------------- hand-derived gradients
+# Each returns (L (K,), ∇L (K, 2)) of the function above it; tests/dlcore/optim_viz/test_optim_surfaces.py
+# checks every one against torch.autograd.
+
+def _saddle_vg(t: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    e = 1.0 - t[:, 0] * t[:, 1]                                   # (K,)
+    return e * e, t.flip(1) * (-2.0 * e)[:, None]                 # ∂/∂w₁ = −2e·w₂, ∂/∂w₂ = −2e·w₁
+
+
+def _rosenbrock_vg(t: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x = t[:, 0]
+    r, u = t[:, 1] - x * x, 1.0 - x                               # (K,) each
+    gx = torch.addcmul(-2.0 * u, x, r, value=-400.0)              # −2(1−x) − 400x(y−x²)
+    return torch.addcmul(u * u, r, r, value=100.0), torch.stack((gx, 200.0 * r), 1)
+
+
+def _beale_vg(t: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = t[:, 0], t[:, 1]
+    y2 = y * y
+    y3 = y2 * y
+    u1, u2, u3 = 1.5 - x + x * y, 2.25 - x + x * y2, 2.625 - x + x * y3  # the three residuals
+    gx = 2.0 * (u1 * (y - 1.0) + u2 * (y2 - 1.0) + u3 * (y3 - 1.0))
+    gy = 2.0 * x * (u1 + 2.0 * u2 * y + 3.0 * u3 * y2)
+    return u1 * u1 + u2 * u2 + u3 * u3, torch.stack((gx, gy), 1)
+
+
+def _quadratic_vg_of(a: torch.Tensor) -> Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]:
+    def vg(t: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        g = t @ a.to(t.dtype)                                     # Aθ per row (A symmetric), (K, 2)
+        return 0.5 * (t * g).sum(1), g
+    return vg
+
+
+def _noisy_quadratic_vg(t: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    xi = NOISE_SIGMA * noise_table(0)[step % MAX_STEPS].to(t.dtype)  # (2,)
+    g = t @ QUADRATIC_A.to(t.dtype)
+    return 0.5 * (t * g).sum(1) + t @ xi, g + xi                  # ∇ = Aθ + σξₜ
 
 
 _NOISE: dict[int, torch.Tensor] = {}
@@ -165,10 +220,10 @@ def tiny_net_parts() -> dict[str, Any]:
     return _TINY.get("tiny_net", _tiny_slice)[1]
 
 
-_FNS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], bool]] = {
-    "saddle": (_saddle, False), "rosenbrock": (_rosenbrock, False), "ill_conditioned": (_ill, False),
-    "beale": (_beale, False),
-    "noisy_quadratic": (_quadratic, True), "tiny_net": (_tiny, False),
+_FNS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], bool, Any]] = {  # expected, noisy, value_and_grad
+    "saddle": (_saddle, False, _saddle_vg), "rosenbrock": (_rosenbrock, False, _rosenbrock_vg),
+    "ill_conditioned": (_ill, False, _quadratic_vg_of(ILL_A)), "beale": (_beale, False, _beale_vg),
+    "noisy_quadratic": (_quadratic, True, _noisy_quadratic_vg), "tiny_net": (_tiny, False, None),
 }
 assert tuple(_FNS) == SURFACE_NAMES
 
@@ -181,9 +236,9 @@ def get_surface(name: str) -> Surface:
     """
     if not isinstance(name, str) or name not in _FNS:
         raise ValueError(f"surface {str(name)[:40]!r} is not one of {list(SURFACE_NAMES)}")
-    expected, noisy = _FNS[name]
+    expected, noisy, vg = _FNS[name]
     fn: LossFn = _noisy_quadratic if noisy else (lambda t, step, f=expected: f(t))
-    return Surface(name, SURFACES[name], fn, expected, noisy)
+    return Surface(name, SURFACES[name], fn, expected, noisy, vg)
 
 
 @dataclass(frozen=True)

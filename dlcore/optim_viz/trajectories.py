@@ -6,9 +6,13 @@ hyper-parameters a learner drags (β's) in their ``param_groups`` — which is w
 reads them on every step, as learning-rate schedulers do — and steps them::
 
     for t in 0 … T−1:
-        L = surface(θ₁ … θ_K, t)          # 1. one forward pass for all K optimizers, (K,)
-        ΣL.backward()                      # 2. one backward pass: θ_k.grad = ∇L(θ_k)
-        for k: opt_k.step(); sched_k.step() # 3. each optimizer's own update rule, then its η schedule
+        L, G = surface.value_and_grad(θ₁ … θ_K, t)  # 1-2. every loss (K,) and gradient (K, 2) at once
+        θ_k.grad = G[k]
+        for k: opt_k.step(); sched_k.step()          # 3. each optimizer's own update rule, then its η schedule
+
+Steps 1-2 are the surface's hand-derived gradient where it has one (tested against autograd), or one
+batched forward and backward pass through the tiny network
+(:meth:`~dlcore.optim_viz.surfaces.Surface.value_and_grad`).
 
 Step 3 calls the body of the optimizer class's own ``step`` (``torch.optim.Adam.step`` as written in
 torch/optim/adam.py) under ``no_grad``, without the two wrappers ``torch.optim`` puts around every call:
@@ -310,11 +314,9 @@ def _run(surface: Surface, specs: list[RunSpec], cfg: TrajectoryConfig,
     t0 = time.perf_counter()
     last = steps
     for t in range(steps):
-        theta = theta_now.clone().requires_grad_(True)                        # (K, 2)
-        f = surface.loss(theta, t)                                            # 1. forward, (K,)
-        g, = torch.autograd.grad(f.sum(), theta)                              # 2. (K, 2): ∇L(θ_k)
+        f, g = surface.value_and_grad(theta_now, t)                           # 1-2. L(θ_k) (K,), ∇L(θ_k) (K, 2)
         g_now.copy_(g)
-        loss[:, t] = surface.expected(theta.detach()) if surface.stochastic else f.detach()
+        loss[:, t] = surface.expected(theta_now) if surface.stochastic else f
         grads[:, t] = g
         lrs.append([o.param_groups[0]["lr"] for o, _ in built])
         snap = snapshot == t + 1

@@ -7,7 +7,8 @@ from matplotlib.figure import Figure
 
 from dlcore.optim_viz import TrajectoryConfig, compare_warmup, get_surface, inspect_point, run_optimizers, surface_grid
 from dlcore.optim_viz.warmup import WarmupConfig
-from dlcore.plotting.optim_viz import hessian_figure, loss_figure, surface_figure, surface_image, warmup_figure
+from dlcore.plotting.optim_viz import (hessian_figure, loss_figure, loss_image, loss_limits, surface_figure, surface_image,
+                                       warmup_figure)
 
 
 @pytest.mark.parametrize("name", ["saddle", "rosenbrock", "beale"])
@@ -49,6 +50,39 @@ def test_the_kept_backdrop_draws_the_same_picture_as_the_whole_figure() -> None:
         ref, ref_pm = figure_pixels(surface_figure(grid, tr, upto=upto))
         assert pm == ref_pm
         assert np.array_equal(img, ref)
-    b = _BACKDROPS["saddle"]
+    b = _BACKDROPS.items["saddle"]
     assert not b.fig.legends and len(b.ax.lines) == 0 and b.ax.get_title() == " "
     assert not np.array_equal(surface_image(grid, long)[0], surface_image(grid, short)[0])
+
+
+def test_the_kept_loss_backdrop_draws_the_same_picture_as_the_whole_figure() -> None:
+    """loss_image keeps the axes of each set of limits and draws the lines, legend and title on top:
+    pixel for pixel loss_figure, on log and linear axes, run after run, with nothing left behind."""
+    import numpy as np
+
+    from dlcore.plotting.optim_viz import _LOSS_BACKDROPS, figure_pixels
+
+    saddle, rosen = get_surface("saddle"), get_surface("rosenbrock")
+    runs = [run_optimizers(saddle, None, TrajectoryConfig(steps=300)),         # reaches L = 0: linear axis
+            run_optimizers(rosen, None, TrajectoryConfig(steps=60)),           # every L > 0: log axis
+            run_optimizers(rosen, None, TrajectoryConfig(steps=60, lr_adaptive=0.0199)),  # the same limits
+            run_optimizers(saddle, None, TrajectoryConfig(steps=300))]
+    assert float(runs[0].loss.min()) == 0.0
+    logs = [loss_limits(tr)[0] for tr in runs]
+    assert logs == [False, True, True, False]
+    assert loss_limits(runs[1]) == loss_limits(runs[2])                        # one backdrop serves both
+    lo, hi = loss_limits(runs[1])[2]
+    assert lo <= float(runs[1].loss.min()) and hi >= float(runs[1].loss.max()) and hi / lo >= 10
+    pictures = []
+    for k, tr in enumerate(runs):
+        title = f"run {k % 3}"                                                # runs 0 and 3: the same picture
+        img = loss_image(tr, title)
+        assert np.array_equal(img, figure_pixels(loss_figure(tr, title))[0])
+        pictures.append(img)
+    assert np.array_equal(pictures[0], pictures[3]) and not np.array_equal(pictures[1], pictures[2])
+    b = _LOSS_BACKDROPS.items[loss_limits(runs[1])]
+    assert len(b.ax.lines) == 0 and b.ax.get_legend() is None and b.ax.get_title() == " "
+    flat = run_optimizers(saddle, None, TrajectoryConfig(start=(1.0, 1.0), steps=5, adamw_weight_decay=0.0))  # L = 0 always
+    log, xlim, (lo, hi) = loss_limits(flat)
+    assert not log and xlim == (0.0, 5.0) and lo <= -0.5 and hi >= 0.5 and lo == pytest.approx(-hi)
+    assert np.array_equal(loss_image(flat), figure_pixels(loss_figure(flat))[0])

@@ -1,7 +1,8 @@
 """Every hand-written update rule, and every trajectory of the lab, equals torch.optim.
 
 The oracle is ``torch.optim`` built here with explicit hyper-parameters (not through the registry),
-stepped on the same surface from the same start; the lab's trajectories go through the registry
+stepped on the same surface from the same start with the same gradients (a rounding-level difference
+in a gradient near zero becomes a visible one after RMSprop divides by its scale); the lab's trajectories go through the registry
 (:func:`dlcore.train.optim.make_optimizer`) and ``apply_betas``, the hand rules through
 :func:`dlcore.optim_viz.rules.hand_step`, chained for 100 steps.
 """
@@ -43,8 +44,7 @@ def torch_path(surface: str, name: str, start: tuple[float, float], steps: int, 
     opt = oracle(name, p, **h)
     out = [p.detach().clone()]
     for t in range(steps):
-        opt.zero_grad()
-        s.loss(p[None], t)[0].backward()
+        p.grad = s.value_and_grad(p.detach()[None], t)[1][0]  # the race's gradient (== autograd: test_optim_surfaces)
         opt.step()
         out.append(p.detach().clone())
     return torch.stack(out)  # (T+1, 2)

@@ -39,6 +39,27 @@ def test_noisy_quadratic_gradient_is_A_theta_plus_noise() -> None:
         assert_close(g[0], QUADRATIC_A @ th[0].detach() + NOISE_SIGMA * noise_table(0)[t])
 
 
+@pytest.mark.parametrize("name", SURFACE_NAMES)
+def test_value_and_grad_equals_autograd_of_the_loss(name: str) -> None:
+    """The race's gradients (hand-derived where a surface has them) are autograd's, at points all over
+    the plot box and at every kind of step (the noisy quadratic's noise changes with it)."""
+    s = get_surface(name)
+    x0, x1, y0, y1 = s.info.box
+    gen = torch.Generator().manual_seed(5)
+    th = torch.rand(40, 2, generator=gen, dtype=torch.float64)
+    th = torch.stack((x0 + (x1 - x0) * th[:, 0], y0 + (y1 - y0) * th[:, 1]), 1)
+    assert (s.closed_grad is None) == (name == "tiny_net")
+    for step in (0, 3, 1999):
+        ref = th.clone().requires_grad_(True)
+        f = s.loss(ref, step)
+        g, = torch.autograd.grad(f.sum(), ref)
+        v, dv = s.value_and_grad(th, step)
+        assert v.shape == (40,) and dv.shape == (40, 2) and not v.requires_grad and not dv.requires_grad
+        assert_close(v, f.detach(), rtol=1e-12, atol=1e-12)
+        assert_close(dv, g, rtol=1e-10, atol=1e-10)
+        assert float(g.abs().max()) > 1e-3  # not a flat, vacuous check
+
+
 def test_filter_normalisation_preserves_each_filters_norm() -> None:
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.ReLU(), torch.nn.Flatten(),
                               torch.nn.Linear(8 * 4 * 4, 5))
