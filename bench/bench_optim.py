@@ -5,9 +5,10 @@
 Prints JSON lines. Targets from the issue, on this 2-core CPU:
 
 * ``optim_race_6x500``: :func:`dlcore.optim_viz.run_optimizers` of the notes' six optimizers × 500 steps
-  on Rosenbrock (one batched forward/backward per step, then each registry ``torch.optim`` optimizer's
-  own ``step`` body, :func:`dlcore.optim_viz.trajectories.step_body`) <= 200 ms; the peer, timed alternately in the same run, is the plain loop a learner would write:
-  six separate ``torch.optim`` optimizers, each with its own forward and backward per step;
+  on Rosenbrock (the surface's hand-derived gradient for all six points at once, tested against autograd,
+  then each registry ``torch.optim`` optimizer's own ``step`` body, :func:`dlcore.optim_viz.trajectories.step_body`)
+  <= 200 ms; the peer, timed alternately in the same run, is the plain loop a learner would write:
+  six separate ``torch.optim`` optimizers, each with its own autograd forward and backward per step;
 * ``optim_landscape_25x25``: :func:`dlcore.optim_viz.landscape.compute_landscape` of the zoo CNN (``fmnist_cnn``,
   or its digits twin) on 1,000 test images, 625 forward passes, as the tab runs it (2 workers × 1 torch
   thread, the tab's ``precision="auto"``: bfloat16 on this CPU) <= 20 s, then the same grid in float32
@@ -17,7 +18,7 @@ Prints JSON lines. Targets from the issue, on this 2-core CPU:
   arithmetic floor (the passes' FLOPs at the measured GEMM peak of that dtype on both cores; above 20 s
   in float32 on this CPU);
 * ``optim_landscape_point_1thread``: one grid point on one torch thread, CNNForward against the module;
-* ``optim_http_race``: the tab's default race (6 × 300 steps, the contour picture, the loss figure)
+* ``optim_http_race``: the tab's default race (6 × 300 steps, the contour picture, the loss picture)
   through ``POST /gradio_api/run/optim_race`` <= 300 ms, with a bare Gradio server's no-op endpoint
   as the round-trip floor.
 

@@ -57,6 +57,8 @@ class Surface:
             ``noisy_quadratic``).
         expected: ``expected(θ (K, 2)) -> (K,)``, the noise-free loss (contours, Hessian).
         stochastic: True when ``fn`` adds noise.
+        closed_grad: ``closed_grad(θ (K, 2), step) -> (L (K,), ∇L (K, 2))`` derived by hand, or None
+            (autograd; see :meth:`value_and_grad`).
     """
 
     name: str
