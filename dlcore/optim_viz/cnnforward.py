@@ -27,7 +27,7 @@ equals ``net.eval()(x)`` up to float32 rounding (tests: ≤ 1e-4 on the logits);
 ``tests/dlcore/optim_viz/test_landscape.py``.
 
 ``dtype=torch.bfloat16`` runs the second convolution, its pool and the first linear layer in
-bfloat16 (8-bit mantissa; oneDNN accumulates in float32); the first block (its GEMMs have K = 9,
+bfloat16 (8-bit mantissa; oneDNN accumulates in float32); the first block (its GEMMs have K = 10,
 memory-bound, faster in float32 here) and the last layer stay float32. On a CPU with bfloat16
 matrix units (Intel AMX / AVX-512 BF16, as here) that is about 2× faster; the loss moves by about
 0.1-0.4 % of its value (tests: ≤ 1 %). :func:`bf16_speedup` measures, once per process, whether

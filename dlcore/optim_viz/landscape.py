@@ -29,8 +29,9 @@ finds this CPU at least 1.5× faster at it) runs the grid in bfloat16 with float
 one way past that float32 floor. It is not exact, so a finished bfloat16 slice also evaluates its
 centre and four corners in float32 and reports the largest relative difference
 (:attr:`Landscape.check`): 0.1-0.4 % of the loss on the zoo CNN. Measured here (bench/bench_optim.py,
-2026-12-03, idle): 25×25 on 1,000 images 27-30 s in bfloat16 against 54 s in float32; the bfloat16
-GEMM floor is 8.6 s, so the remaining time is the memory-bound first block and pools, not arithmetic.
+2026-12-03, idle, noisy machine): 25×25 on 1,000 images 23.5-25 s in bfloat16 against 43-44 s in
+float32; the bfloat16 GEMM floor is 7.5-9.5 s, so the remaining time is the memory-bound first block
+and pools, not arithmetic.
 
 :func:`iter_landscape` yields the partial landscape after every row (for streaming);
 :func:`compute_landscape` returns the finished one; :func:`zoo_landscape` does it for the zoo CNN
