@@ -123,7 +123,7 @@ class CNNForward:
             cols = torch.cat([cols, torch.ones(n, 1, s * s)], 1)              # (N, 9·C + 1, S²): a 1 for the bias
             k = cols.shape[1]
             cols = cols.transpose(1, 2).reshape(n, self.half, 2, self.half, 2, k)
-            # (4, N, (S/2)², 9·C): the unfolded patches of each of the four pixels of every pool window
+            # (4, N, (S/2)², 9·C + 1): the unfolded patches of each of the four pixels of every pool window
             self.cols = cols.permute(2, 4, 0, 1, 3, 5).reshape(4, n, self.half * self.half, k).contiguous()
 
     @staticmethod
@@ -147,19 +147,19 @@ class CNNForward:
             fc1w = fc1w.reshape(-1, c2, side, side).permute(0, 2, 3, 1).reshape(fc1w.shape[0], -1).to(dt)  # (y, x, c)
             fc1b = theta["classifier.2.bias"].to(dt)
             fc2w, fc2b = theta["classifier.5.weight"], theta["classifier.5.bias"]  # the logits in float32
+            h = torch.empty(sub * half * half, c1)                            # the running max and one GEMM,
+            g = torch.empty_like(h)                                           # kept in cache (sub images)
             out = []
             for i in range(0, self.n, self.chunk):
                 m = min(self.chunk, self.n - i)
                 a1 = torch.empty(m * half * half, c1, dtype=dt)               # block 1's output, (c·(S/2)², c₁)
-                h = torch.empty(sub * half * half, c1)                        # the running max and one GEMM,
-                g = torch.empty_like(h)                                       # kept in cache (sub images)
                 for s in range(i, i + m, sub):                                # rewrite 3: pool = max of 4 GEMMs
                     q = self.cols[:, s:min(s + sub, i + m)].reshape(4, -1, k)  # (4, sub·(S/2)², 9·C + 1)
-                    r = q.shape[1]
+                    r, o = q.shape[1], (s - i) * half * half
                     torch.mm(q[0], w1m, out=h[:r])
                     for p in range(1, 4):
                         torch.maximum(h[:r], torch.mm(q[p], w1m, out=g[:r]), out=h[:r])
-                    a1[(s - i) * half * half:(s - i) * half * half + r].copy_(h[:r].relu_())
+                    a1[o:o + r].copy_(h[:r].relu_())
                 x2 = a1.view(m, half, half, c1).permute(0, 3, 1, 2)           # channels-last NCHW
                 y2 = F.conv2d(x2, w2, b2, padding=1).permute(0, 2, 3, 1)      # (c, S/2, S/2, c₂), contiguous
                 h2 = _pool_nhwc(y2).relu_().view(m, -1)                       # rewrite 4: (c, (S/4)²·c₂)
