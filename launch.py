@@ -31,6 +31,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from apps.memory import start_idle_trim, tune_malloc  # noqa: E402
+from apps.streaming import pin_threads  # noqa: E402
 
 # At most 2 malloc arenas (glibc), before Gradio and torch start their threads: memory freed by
 # one request's threads is not stranded in a per-thread heap (apps/memory.py, bench/bench_memory.py).
@@ -135,6 +136,7 @@ def warm_up(names: Sequence[str]) -> threading.Thread:
             import torch  # noqa: F401 - the one big import, paid here rather than at the first click
 
             import dlcore.plotting  # noqa: F401 - matplotlib
+            import dlcore.train.runtime  # noqa: F401 - reads the default thread count before any request changes it
         except Exception:  # noqa: BLE001 - a failed warm-up only costs speed
             log.warning("warm-up failed", exc_info=True)
         for name in names:
@@ -142,6 +144,7 @@ def warm_up(names: Sequence[str]) -> threading.Thread:
             if fn is None:
                 continue
             try:
+                pin_threads()  # what a warm-up caches is computed as a request would compute it
                 fn()
             except Exception:  # noqa: BLE001 - a failed warm-up only costs speed
                 log.warning("warm-up of tab %r failed", name, exc_info=True)

@@ -38,6 +38,7 @@ import gradio as gr
 
 from apps.contract import Endpoint, ErrorDemo, SeedRef, iter_outputs
 from apps.stops import STOPS, StopRegistry, session_key
+from apps.streaming import pin_threads
 
 __all__ = ["guard", "on", "with_failure_policy", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
            "Number", "Slider", "Dropdown", "Radio", "Checkbox", "CheckboxGroup", "STOPS", "StopRegistry",
@@ -128,21 +129,36 @@ def _convert(exc: BaseException, where: str) -> gr.Error:
 
 
 def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate an event handler (plain function or generator) with the error policy."""
+    """Decorate an event handler (plain function or generator) with the error policy.
+
+    Each call, and each resume of a generator (Gradio runs every step on a free worker thread),
+    starts from the default torch thread count, so an answer never depends on what that server
+    thread ran before.
+    """
     where = getattr(fn, "__qualname__", "handler")
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            it = fn(*args, **kwargs)
             try:
-                yield from fn(*args, **kwargs)
+                while True:
+                    pin_threads()
+                    try:
+                        item = next(it)
+                    except StopIteration:
+                        return
+                    yield item
             except (KeyboardInterrupt, GeneratorExit):
                 raise
             except Exception as exc:  # noqa: BLE001 - this is the one place that catches all
                 raise _convert(exc, where) from None
+            finally:
+                it.close()
         return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        pin_threads()
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001

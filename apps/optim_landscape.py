@@ -102,11 +102,11 @@ def landscape(grid: Any, seed: Any, images: Any, precision: Any = "auto",
     cfg = parse_landscape(grid, seed, images, precision)
     from dlcore.optim_viz.landscape import zoo_landscape
     from dlcore.plotting.optim_viz import landscape_figure
-    from dlcore.train.runtime import torch_threads
+    from dlcore.train.runtime import threads_per_step
 
     yield f"⏳ loading the zoo CNN and {cfg.n_images:,} test images …", gr.skip()
-    with STOPS.running(request, TASK) as stop, torch_threads(1):
-        for land in zoo_landscape(cfg, stop=stop, workers=2):  # 2 points at once, one thread each
+    with STOPS.running(request, TASK) as stop:  # 2 points at once, one torch thread each
+        for land in threads_per_step(zoo_landscape(cfg, stop=stop, workers=2), 1):
             yield _summary(land), landscape_figure(land)
 
 

@@ -76,9 +76,10 @@ def minima(steps: Any, sgd_lr: Any, adam_lr: Any, seed: Any, request: gr.Request
     from dlcore.train.runtime import torch_threads
 
     yield "⏳ loading the data and drawing θ₀ …", None
-    with STOPS.running(request, TASK) as stop, torch_threads(1):
+    with STOPS.running(request, TASK) as stop:
         def work(cb: Any) -> Any:
-            return compare_minima(cfg, stop, progress=lambda r: cb(r.step, {"res": r}))
+            with torch_threads(1):
+                return compare_minima(cfg, stop, progress=lambda r: cb(r.step, {"res": r}))
         for prog, res, done in progress_stream(work, stop, 1.0, name="optim-minima"):
             cur = res if done else prog.get("res")
             if cur is not None:

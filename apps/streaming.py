@@ -10,13 +10,23 @@ item) and shows a frame now and then.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-__all__ = ["progress_stream", "paced"]
+__all__ = ["progress_stream", "paced", "pin_threads"]
 
 T = TypeVar("T")
+
+
+def pin_threads() -> None:
+    """Start the calling thread's torch work from the process's default thread count
+    (:func:`dlcore.train.runtime.pin_threads`: results depend on the count); nothing to do
+    before any dlcore code has run. No torch import here: tab modules import this at build time."""
+    runtime = sys.modules.get("dlcore.train.runtime")
+    if runtime is not None:
+        runtime.pin_threads()
 
 
 def paced(items: Iterable[T], every: float = 0.5) -> Iterator[tuple[T, bool]]:
@@ -47,7 +57,8 @@ def progress_stream(work: Callable[[Callable[[int, dict[str, Any]], None]], Any]
     ``progress`` is ``{**metrics, "step": step}`` of the last callback (``accumulate``: merged over
     every callback so far). An exception in ``work`` is raised here, in the handler's thread,
     where the error policy catches it; if the consumer goes away (a closed generator, the page
-    closed), ``stop`` is set so the library ends at its next step.
+    closed), ``stop`` is set so the library ends at its next step. ``work`` starts on the default
+    torch thread count (:func:`pin_threads`), not the caller's: a scope it needs goes inside it.
     """
     latest: dict[str, Any] = {}
     box: dict[str, Any] = {}
@@ -61,6 +72,7 @@ def progress_stream(work: Callable[[Callable[[int, dict[str, Any]], None]], Any]
 
     def run() -> None:
         try:
+            pin_threads()  # a new thread starts from the count set last anywhere in the process
             box["result"] = work(callback)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the handler's thread
             box["error"] = exc

@@ -28,6 +28,7 @@ from typing import Iterator
 import torch
 
 from dlcore.attention.names import MASKS, MaskKind
+from dlcore.train.runtime import torch_threads
 
 __all__ = ["one_thread", "AttentionResult", "AdditiveWeights", "make_mask", "masked_softmax", "dot_product_attention",
            "additive_attention", "additive_weights"]
@@ -40,14 +41,11 @@ def one_thread() -> Iterator[None]:
     For the tiny tensors of a calculator: torch's softmax kernel splits even a 3×4×4 tensor across
     threads, and waking the second thread of a busy 2-core machine costs ~10 ms against ~5 µs on
     one thread (measured here). With torch's OpenMP backend ``set_num_threads`` is per thread
-    (OpenMP's nthreads ICV), so other requests keep their setting; the old value is restored.
+    (OpenMP's nthreads ICV), so other requests keep their setting; the old value is restored
+    (:func:`dlcore.train.runtime.torch_threads`).
     """
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         yield
-    finally:
-        torch.set_num_threads(old)
 
 
 @dataclass

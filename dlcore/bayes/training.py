@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from dlcore.bayes.models import BayesianMLP, DropoutMLP, sine_data
 from dlcore.bayes.names import MAX_DROPOUT, MAX_EPOCHS, MAX_KL_WEIGHT, MAX_LR, MAX_NOISE, MAX_SAMPLES, MAX_SEED
-from dlcore.train.runtime import torch_threads
+from dlcore.train.runtime import threads_per_step, torch_threads
 
 __all__ = ["VIConfig", "DropoutConfig", "Frame", "Run", "Predictive", "train_variational", "train_mc_dropout",
            "predictive", "check_config"]
@@ -132,31 +132,32 @@ def _loop(method: str, cfg: VIConfig | DropoutConfig, stop_event: threading.Even
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     losses, lik, kls = [], [], []
     status, t0 = "done", time.perf_counter()
-    with torch_threads(1):  # 100 × 20 matrices: one thread is fastest, and 2 threads crawl on a busy 2-core box
-        for epoch in range(int(cfg.epochs)):
-            if stop_event is not None and stop_event.is_set():
-                status = "stopped"
-                break
-            opt.zero_grad()
-            if method == "variational":
-                pred = model(x, g, sample=True)                      # 1. one weight sample w = μ + σ ε
-                likelihood = F.mse_loss(pred, y, reduction="sum")    # 2. −log-likelihood up to constants
-                kl = model.kl_loss()                                 # 3. Σ KL(q ‖ N(0, 1))
-                loss = likelihood + cfg.kl_weight * kl               # 4. the notes' loss (−ELBO, weighted)
-            else:
-                pred = model(x, g, active=True)                      # 1. one dropout mask per layer
-                loss = likelihood = F.mse_loss(pred, y)              # 2. the notes' nn.MSELoss() (mean)
-                kl = torch.zeros(())
-            loss.backward()
-            opt.step()
-            losses.append(loss.detach())
-            lik.append(likelihood.detach())
-            kls.append(kl.detach())
-            if not math.isfinite(float(losses[-1])):
-                status = "diverged"
-                break
-            if (epoch + 1) % every == 0 or epoch + 1 == cfg.epochs:
-                yield Frame(epoch + 1, float(losses[-1]), float(lik[-1]), float(kls[-1]))
+    # run on one thread (the callers wrap it in threads_per_step): 100 × 20 matrices are fastest
+    # there, and 2 threads crawl on a busy 2-core box
+    for epoch in range(int(cfg.epochs)):
+        if stop_event is not None and stop_event.is_set():
+            status = "stopped"
+            break
+        opt.zero_grad()
+        if method == "variational":
+            pred = model(x, g, sample=True)                      # 1. one weight sample w = μ + σ ε
+            likelihood = F.mse_loss(pred, y, reduction="sum")    # 2. −log-likelihood up to constants
+            kl = model.kl_loss()                                 # 3. Σ KL(q ‖ N(0, 1))
+            loss = likelihood + cfg.kl_weight * kl               # 4. the notes' loss (−ELBO, weighted)
+        else:
+            pred = model(x, g, active=True)                      # 1. one dropout mask per layer
+            loss = likelihood = F.mse_loss(pred, y)              # 2. the notes' nn.MSELoss() (mean)
+            kl = torch.zeros(())
+        loss.backward()
+        opt.step()
+        losses.append(loss.detach())
+        lik.append(likelihood.detach())
+        kls.append(kl.detach())
+        if not math.isfinite(float(losses[-1])):
+            status = "diverged"
+            break
+        if (epoch + 1) % every == 0 or epoch + 1 == cfg.epochs:
+            yield Frame(epoch + 1, float(losses[-1]), float(lik[-1]), float(kls[-1]))
     seconds = time.perf_counter() - t0
     stack = (lambda v: torch.stack(v) if v else torch.zeros(0))
     yield Run(method, cfg, x, y, model, stack(losses), stack(lik), stack(kls), g.get_state(), status, seconds)
@@ -169,13 +170,13 @@ def train_variational(cfg: VIConfig = VIConfig(), stop_event: threading.Event | 
     Raises:
         ValueError: a setting outside its range, named as on the page.
     """
-    return _loop("variational", cfg, stop_event, every)
+    return threads_per_step(_loop("variational", cfg, stop_event, every), 1)
 
 
 def train_mc_dropout(cfg: DropoutConfig = DropoutConfig(), stop_event: threading.Event | None = None,
                      every: int = 20) -> Iterator[Item]:
     """Train the notes' MCDropoutNN; yields :class:`Frame` s, then the :class:`Run`."""
-    return _loop("mc_dropout", cfg, stop_event, every)
+    return threads_per_step(_loop("mc_dropout", cfg, stop_event, every), 1)
 
 
 @dataclass(frozen=True)

@@ -229,7 +229,10 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
             land.done += 1
         return True
 
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="landscape") if workers > 1 else None
+    # each worker computes on the caller's thread count (a new thread would start from the count set
+    # last anywhere in the process)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="landscape", initializer=torch.set_num_threads,
+                              initargs=(torch.get_num_threads(),)) if workers > 1 else None
     try:
         for i in range(cfg.grid):
             if pool is None:

@@ -50,7 +50,7 @@ from dlcore.train.history import Callback, EpochLog, History, Status, StepLog
 from dlcore.train.metrics import TaskName, accuracy, grad_norms, layer_names
 from dlcore.train.names import MAX_EPOCHS
 from dlcore.train.optim import OptimizerName, make_optimizer
-from dlcore.train.runtime import RNG_LOCK, default_device, seed_everything, torch_threads
+from dlcore.train.runtime import RNG_LOCK, default_device, seed_everything, threads_per_step
 from dlcore.train.schedules import ScheduleConfig, make_scheduler
 
 __all__ = ["TrainConfig", "StepLog", "EpochLog", "History", "Callback", "Trainer", "fit", "predict",
@@ -238,8 +238,7 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------------
     def steps(self) -> Iterator[StepLog]:
         """Run training, yielding a :class:`StepLog` after every optimizer step."""
-        with torch_threads(self.config.num_threads):
-            yield from self._steps()
+        yield from threads_per_step(self._steps(), self.config.num_threads)
 
     def _steps(self) -> Iterator[StepLog]:
         cfg, h = self.config, self.history

@@ -154,6 +154,33 @@ def test_a_query_attack_counts_its_queries_within_the_budget(fashion):
     assert 0 < spent <= 500 and spent % 51 == 0
 
 
+def test_a_query_attack_answers_alike_whatever_count_the_server_thread_was_left_at(fashion):
+    """CI: /attacks_blackbox spent 1,479 queries served alone and 1,377 beside another client (the
+    second ran on 1 torch thread, left by another request; the loss parted at step 14)."""
+    import threading
+
+    import torch
+
+    from dlcore.train import runtime
+
+    def run():
+        out = _last(B.blackbox(*_P, "nes", 0.1, 0.01, 20, 2_000, request=_request()))
+        return out[0], out[-2]["loss"].tolist()
+
+    alone, box = run(), {}
+
+    def skewed():
+        torch.set_num_threads(1 if runtime.DEFAULT_THREADS != 1 else 2)
+        try:
+            box["v"] = run()
+        finally:
+            runtime.pin_threads()
+    t = threading.Thread(target=skewed)
+    t.start()
+    t.join()
+    assert box["v"] == alone
+
+
 def test_stop_keeps_the_query_attack_as_it_is(fashion):
     req = _request()
     gen = B.blackbox(*_P, "finite_difference", 0.1, 0.01, 20, 20_000, request=req)

@@ -181,3 +181,57 @@ def test_first_open_never_paints_over_the_panels_own_click(monkeypatch):
     assert click() == "clicked"                                    # the panel's own event starts first ...
     done, shown = first(False)
     assert done is True and not isinstance(shown, str)             # ... and the default is skipped
+
+
+def _left_at(count: int, fn):
+    """Run ``fn`` on a new thread that a previous request left at ``count`` torch threads (which also
+    makes ``count`` what threads started later begin with)."""
+    import threading
+
+    import torch
+
+    from dlcore.train.runtime import pin_threads
+
+    out = {}
+
+    def run():
+        torch.set_num_threads(count)
+        try:
+            out["v"] = fn()
+        finally:
+            pin_threads()
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    return out["v"]
+
+
+def test_every_call_and_every_resume_starts_from_the_default_thread_count():
+    """A result depends on the intra-op thread count (CI: one attack, 1,479 queries on 2 threads and
+    1,377 on 1), so a handler must not inherit whatever its server thread ran before."""
+    import torch
+
+    from apps.streaming import progress_stream
+    from dlcore.train import runtime
+
+    other = 1 if runtime.DEFAULT_THREADS != 1 else 2
+
+    @guard
+    def plain():
+        return torch.get_num_threads()
+
+    @guard
+    def streamed():
+        for _ in range(3):
+            yield torch.get_num_threads()
+
+    @guard
+    def worker():  # a streamed library run: its work thread is new and inherits the last count set
+        for _, res, done in progress_stream(lambda cb: torch.get_num_threads(), None, 0.01):
+            if done:
+                yield res
+
+    assert _left_at(other, plain) == runtime.DEFAULT_THREADS
+    gen = streamed()
+    assert [_left_at(other, lambda: next(gen)) for _ in range(3)] == [runtime.DEFAULT_THREADS] * 3
+    assert _left_at(other, lambda: list(worker())) == [runtime.DEFAULT_THREADS]
