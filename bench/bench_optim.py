@@ -11,12 +11,14 @@ Prints JSON lines. Targets from the issue, on this 2-core CPU:
   six separate ``torch.optim`` optimizers, each with its own autograd forward and backward per step;
 * ``optim_landscape_25x25``: :func:`dlcore.optim_viz.landscape.compute_landscape` of the zoo CNN (``fmnist_cnn``,
   or its digits twin) on 1,000 test images, 625 forward passes, as the tab runs it (2 workers × 1 torch
-  thread, the tab's ``precision="auto"``: bfloat16 on this CPU) <= 20 s, then the same grid in float32
+  thread, the tab's ``precision="auto"``: bfloat16 where this CPU runs it faster, as with Intel AMX, else
+  float32) <= 20 s, then the same grid in float32
   (``optim_landscape_25x25_float32``); ``--landscape-only`` runs just these, ``--no-landscape`` skips them.
   Printed beside each: the bfloat16 grid's measured distance from float32 (``check_rel``), the module's
   own float32 forward per point (the peer; 442 s for the grid on 2026-12-02 under load) and the
-  arithmetic floor (the passes' FLOPs at the measured GEMM peak of that dtype on both cores; above 20 s
-  in float32 on this CPU);
+  arithmetic floor (the passes' FLOPs at the measured GEMM peak of that dtype on both cores) and
+  ``conv2_alone_s``, the grid's second convolution alone as oneDNN runs it with both cores busy (on a
+  CPU without bfloat16 matrix units, 2026-12-07: 20.5-21.6 s, the target on its own);
 * ``optim_landscape_point_1thread``: one grid point on one torch thread, CNNForward against the module;
 * ``optim_http_race``: the tab's default race (6 × 300 steps, the contour picture, the loss picture)
   through ``POST /gradio_api/run/optim_race`` <= 300 ms, with a bare Gradio server's no-op endpoint
@@ -140,23 +142,61 @@ def landscape_figure() -> None:
             a @ b
         peaks[dt] = 5 * 2 * 2048 ** 3 / (time.perf_counter() - t) / 1e9
     torch.set_num_threads(1)
+    conv2 = {dt: _conv2_seconds(model, x, dt) for dt in (torch.float32, torch.bfloat16)}
     for precision in ("auto", "float32"):                # the tab's default first, then the exact arithmetic
         before = load_avg()
         t0 = time.perf_counter()
         land = compute_landscape(model, x, y, LandscapeConfig(grid=25, n_images=1000, precision=precision),
                                  name=name, workers=2)
         seconds = time.perf_counter() - t0
-        peak = peaks[torch.bfloat16 if land.precision == "bfloat16" else torch.float32]
+        dt = torch.bfloat16 if land.precision == "bfloat16" else torch.float32
+        peak = peaks[dt]
         emit("optim_landscape_25x25" if precision == "auto" else "optim_landscape_25x25_float32", round(seconds, 1),
              "s", target="<= 20 s", precision=land.precision, check_rel=land.check, load_avg_before=before,
              load_avg_after=load_avg(), per_point_ms=round(1000 * seconds / 625, 1),
              peer_module_forward_s=round(625 * statistics.median(peer_ms) / 1000, 1),
              floor_s=round(625 * gflop / peak, 1), forward_gflop=round(gflop, 2), gemm_gflops_2threads=round(peak, 1),
+             conv2_alone_s=round(625 * conv2[dt], 1),
              note=f"{name}, 1,000 test images, 625 points, 2 workers x 1 torch thread, CNNForward in "
                   f"{land.precision} (precision={precision!r}); centre loss {land.center_loss:.4f}; check_rel = "
                   "largest relative loss difference from float32 at the centre and 4 corners; peer = the module's "
                   "float32 forward per point (8 timed, x625); floor = 625 forward passes' FLOPs at the measured "
-                  "2048x2048 GEMM peak of that dtype on both cores")
+                  "2048x2048 GEMM peak of that dtype on both cores; conv2_alone = 625 points' second "
+                  "convolution alone (its oneDNN call on 128-image chunks, both cores busy), the part no rewrite "
+                  "here removed")
+
+
+def _conv2_seconds(model: object, x: object, dtype: object) -> float:
+    """Wall seconds per grid point of the second convolution alone, as CNNForward calls it (chunks of
+    :data:`~dlcore.optim_viz.cnnforward.CHUNK` images, channels-last, ``dtype``) with two workers of
+    one torch thread each running it at once: the share of a point that no rewrite of the rest changes."""
+    import threading
+
+    import torch
+    from torch.nn import functional as F
+
+    from dlcore.optim_viz.cnnforward import CHUNK
+
+    conv = model.block2[0]
+    size = x.shape[-1] // 2
+    chunks = x.shape[0] / CHUNK                            # 1,000 images: 7.8 chunks' worth of work
+    a = torch.rand(CHUNK, conv.in_channels, size, size).to(dtype).contiguous(memory_format=torch.channels_last)
+    w = conv.weight.detach().to(dtype).contiguous(memory_format=torch.channels_last)
+    reps = 32
+
+    def work() -> None:
+        torch.set_num_threads(1)
+        with torch.no_grad():
+            for _ in range(reps):
+                F.conv2d(a, w, padding=1)
+    work()                                                # oneDNN's first call sets up the kernel
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return (time.perf_counter() - t) / (2 * reps) * chunks  # 2·reps chunk convolutions in the interval
 
 
 def _forward_gflop(model: object, x: object) -> float:

@@ -36,6 +36,7 @@ this CPU gains from it; where bfloat16 is emulated it is several times slower.
 
 from __future__ import annotations
 
+import copy
 import functools
 import time
 
@@ -125,6 +126,14 @@ class CNNForward:
             cols = cols.transpose(1, 2).reshape(n, self.half, 2, self.half, 2, k)
             # (4, N, (S/2)², 9·C + 1): the unfolded patches of each of the four pixels of every pool window
             self.cols = cols.permute(2, 4, 0, 1, 3, 5).reshape(4, n, self.half * self.half, k).contiguous()
+
+    def with_dtype(self, dtype: torch.dtype) -> "CNNForward":
+        """The same forward in ``dtype``, sharing these unfolded images (float32 in both; no copy)."""
+        if dtype not in DTYPES.values():
+            raise ValueError(f"dtype {dtype} is not one of {', '.join(DTYPES)}")
+        twin = copy.copy(self)
+        twin.dtype = dtype
+        return twin
 
     @staticmethod
     def supports(net: nn.Module) -> bool:

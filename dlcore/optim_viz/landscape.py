@@ -16,22 +16,25 @@ trained model's own loss.
 
 Speed: every grid point is one full forward pass over all the images. The cost is arithmetic:
 about 8.5 GFLOP for the zoo CNN on 1,000 images (85 % of it the second convolution), so a 25×25
-grid is about 5.3 TFLOP. At this machine's measured float32 matrix-multiply peak (≈ 54 GFLOP/s
-per core, 98-114 on both) that is at least 46-54 s on both cores whatever the code does;
-``bench/bench_optim.py`` prints the floor beside the measured time. The zoo CNN runs through
+grid is about 5.3 TFLOP, and its speed is the CPU's. The zoo CNN runs through
 :class:`~dlcore.optim_viz.cnnforward.CNNForward` (BatchNorm folded, pools rewritten, images in
-cache-sized chunks: the same function, 202 ms per point on one thread against the module's
-1,149 ms), with the points of a row spread over ``workers`` threads: 73 s for 25×25 on 1,000
-images with 2 workers, against a floor of 54 s measured in the same run.
+cache-sized chunks: the same function, 6-8× faster than the module's own forward per point), with
+the points of a row spread over ``workers`` threads and the next row queued behind the current one
+so that no worker idles at a row's end. ``bench/bench_optim.py`` prints each run beside two floors
+measured in the same run: the FLOPs at the 2048² matrix-multiply peak of both cores, and the second
+convolution alone as oneDNN runs it. Measured (2026-12-07, 2 cores with AVX-512 and no bfloat16
+matrix units, idle): 25×25 on 1,000 images in 32.9-36.7 s in float32, against 20.2-33 s for the
+GEMM floor and 20.5-21.6 s for the second convolution alone; the module's own forward would take
+378-392 s. Winograd F(2×2, 3×3) in torch operations (2.25× fewer multiplies in that convolution)
+and NNPACK's Winograd both measured slower than oneDNN's direct convolution here.
 
 ``precision="bfloat16"`` (or ``"auto"``: bfloat16 when :func:`~dlcore.optim_viz.cnnforward.bf16_speedup`
-finds this CPU at least 1.5× faster at it) runs the grid in bfloat16 with float32 accumulation, the
-one way past that float32 floor. It is not exact, so a finished bfloat16 slice also evaluates its
-centre and four corners in float32 and reports the largest relative difference
-(:attr:`Landscape.check`): 0.1-0.4 % of the loss on the zoo CNN. Measured here (bench/bench_optim.py,
-2026-12-03, idle, noisy machine): 25×25 on 1,000 images 23.5-25 s in bfloat16 against 43-44 s in
-float32; the bfloat16 GEMM floor is 7.5-9.5 s, so the remaining time is the memory-bound first block
-and pools, not arithmetic.
+finds this CPU at least 1.5× faster at it, as with Intel AMX) runs the grid in bfloat16 with float32
+accumulation, the one way past the float32 floor. It is not exact, so a finished bfloat16 slice also
+evaluates its centre and four corners in float32 and reports the largest relative difference
+(:attr:`Landscape.check`): 0.1-0.4 % of the loss on the zoo CNN. On a 2-core CPU with AMX
+(2026-12-03): 23.5-25 s in bfloat16 against 43-44 s in float32. Without such units (as on
+2026-12-07) bfloat16 is slower than float32 and ``"auto"`` keeps float32.
 
 :func:`iter_landscape` yields the partial landscape after every row (for streaming);
 :func:`compute_landscape` returns the finished one; :func:`zoo_landscape` does it for the zoo CNN
@@ -46,7 +49,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterator
 
 import torch
@@ -206,15 +209,20 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
     t0 = time.perf_counter()
     net = copy.deepcopy(model).eval()                                       # private copy: never shared
     xi, yi = x[:cfg.n_images], y[:cfg.n_images].long()
-    own_loss, own_acc = loss_at(net, xi, yi)
     base = {n: w.clone() for n, w in model_params(net).items()}           # θ*
     d1, d2 = landscape_directions(base, cfg.seed)
     xs = grid_coords(cfg.grid, float(cfg.span))
     ys = xs.clone()
     precision = resolve_precision(cfg.precision)
-    at = _evaluator(net, xi, yi, base, d1, d2, precision)
-    if at is None:                                                          # not the zoo CNN: one at a time
+    fwd = _fast_forward(net, xi)
+    if fwd is None:                                                         # not the zoo CNN: one at a time
+        own_loss, own_acc = loss_at(net, xi, yi)
         at, workers, precision = _in_place(net, xi, yi, base, d1, d2), 1, "float32"
+        exact = at
+    else:
+        exact = _evaluator(fwd, yi, base, d1, d2)                           # float32: θ* and the final check
+        own_loss, own_acc = exact(0.0, 0.0)                                 # θ* (the module's, to float32 rounding)
+        at = exact if precision == "float32" else _evaluator(fwd.with_dtype(DTYPES[precision]), yi, base, d1, d2)
     loss = torch.full((cfg.grid, cfg.grid), float("nan"), dtype=torch.float64)
     land = Landscape(name, cfg, xs, ys, loss, loss.clone(), 0, time.perf_counter() - t0, own_loss, own_acc,
                      precision=precision)
@@ -234,24 +242,27 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
     pool = ThreadPoolExecutor(workers, thread_name_prefix="landscape", initializer=torch.set_num_threads,
                               initargs=(torch.get_num_threads(),)) if workers > 1 else None
     try:
+        def queue(i: int) -> list[Future[bool]]:
+            return [pool.submit(point, i, j) for j in range(cfg.grid)] if pool is not None and i < cfg.grid else []
+
+        queued = queue(0)
         for i in range(cfg.grid):
             if pool is None:
                 finished = all(point(i, j) for j in range(cfg.grid))
-            else:
-                finished = all(list(pool.map(lambda j: point(i, j), range(cfg.grid))))
+            else:  # the next row queued behind this one: no worker waits idle for a row's last point
+                ahead = queue(i + 1)
+                finished, queued = all([f.result() for f in queued]), ahead
             if not finished:
                 land.stopped, land.seconds = True, time.perf_counter() - t0
                 yield land
                 return
             if i == cfg.grid - 1 and precision != "float32":                # the last row: check the grid
-                exact = _evaluator(net, xi, yi, base, d1, d2, "float32")
-                assert exact is not None
                 land.check = _check(land, exact, pool)
             land.rows, land.seconds = i + 1, time.perf_counter() - t0
             yield land
     finally:
         if pool is not None:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)                   # a stop or a closed stream: drop the row ahead
 
 
 Evaluate = Callable[[float, float], tuple[float, float]]
@@ -262,15 +273,16 @@ def score_logits(out: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     return float(nn.functional.cross_entropy(out, y)), float((out.argmax(1) == y).double().mean())
 
 
-def _evaluator(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str, torch.Tensor],
-               d1: dict[str, torch.Tensor], d2: dict[str, torch.Tensor], precision: str = "float32"
-               ) -> Evaluate | None:
-    """(α, β) -> (loss, acc) through :class:`CNNForward` in ``precision`` (thread-safe, nothing written
-    into ``net``), or None when ``net`` is not the zoo's SmallCNN."""
+def _fast_forward(net: nn.Module, x: torch.Tensor) -> CNNForward | None:
+    """The float32 :class:`CNNForward` of ``net`` on ``x``, or None when ``net`` is not the zoo's SmallCNN."""
     if not CNNForward.supports(net) or x.dim() != 4 or x.shape[-1] % 4:
         return None
-    fwd = CNNForward(net, x, dtype=DTYPES[precision])
+    return CNNForward(net, x)
 
+
+def _evaluator(fwd: CNNForward, y: torch.Tensor, base: dict[str, torch.Tensor], d1: dict[str, torch.Tensor],
+               d2: dict[str, torch.Tensor]) -> Evaluate:
+    """(α, β) -> (loss, acc) through ``fwd`` in its precision (thread-safe, nothing written into the net)."""
     def at(a: float, b: float) -> tuple[float, float]:
         with torch.no_grad():
             theta = {n: torch.add(w, d1[n], alpha=a).add_(d2[n], alpha=b) for n, w in base.items()}
@@ -280,14 +292,15 @@ def _evaluator(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str,
 
 def _check(land: Landscape, exact: Evaluate, pool: ThreadPoolExecutor | None) -> float:
     """The largest relative difference between ``land``'s loss and float32 (``exact``) at the centre
-    and the four corners of the grid."""
+    (``land.own_loss``, already float32 through ``exact``) and the four corners of the grid."""
     h, g = land.config.grid // 2, land.config.grid - 1
-    pts = [(h, h), (0, 0), (0, g), (g, 0), (g, g)]                          # (row i: β, column j: α)
+    corners = [(0, 0), (0, g), (g, 0), (g, g)]                              # (row i: β, column j: α)
 
     def ref(p: tuple[int, int]) -> float:
         return exact(float(land.xs[p[1]]), float(land.ys[p[0]]))[0]
-    refs = list(pool.map(ref, pts)) if pool is not None else [ref(p) for p in pts]
-    return max(abs(float(land.loss[p]) - r) / max(abs(r), 1e-12) for p, r in zip(pts, refs))
+    refs = list(pool.map(ref, corners)) if pool is not None else [ref(p) for p in corners]
+    pairs = [(float(land.loss[h, h]), land.own_loss)] + [(float(land.loss[p]), r) for p, r in zip(corners, refs)]
+    return max(abs(v - r) / max(abs(r), 1e-12) for v, r in pairs)
 
 
 def _in_place(net: nn.Module, x: torch.Tensor, y: torch.Tensor, base: dict[str, torch.Tensor],

@@ -165,7 +165,9 @@ def test_a_stop_with_two_workers_ends_after_the_row_in_progress(zoo_cnn) -> None
     first = next(gen)
     stop.set()
     last = list(gen)[-1]
-    assert first.rows == 1 and last.stopped and last.rows == 1 and torch.isnan(last.loss[2:]).all()
+    # the second row was queued behind the first and may have finished before the stop; the third is queued after it
+    assert first.rows == 1 and last.stopped and last.rows in (1, 2) and torch.isnan(last.loss[2:]).all()
+    assert torch.isfinite(last.loss[:last.rows]).all() and int(torch.isfinite(last.loss).sum()) == last.done
     with pytest.raises(ValueError, match="workers 0 must be a whole number"):
         next(iter_landscape(model, x, y, LandscapeConfig(grid=3, n_images=40), workers=0))
 
