@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps.common import HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, Number, Radio, Slider, guard, on
+from apps.streaming import FrameBudget
 from dlcore.textinput import parse_choice, parse_int
 
 #: The labels on the page, also used to name a bad value.
@@ -106,8 +107,13 @@ def landscape(grid: Any, seed: Any, images: Any, precision: Any = "auto",
 
     yield f"⏳ loading the zoo CNN and {cfg.n_images:,} test images …", gr.skip()
     with STOPS.running(request, TASK) as stop:  # 2 points at once, one torch thread each
+        budget = FrameBudget()  # the text every row, the figure every few seconds (drawing stalls the workers)
         for land in threads_per_step(zoo_landscape(cfg, stop=stop, workers=2), 1):
-            yield _summary(land), landscape_figure(land)
+            if budget.due(final=land.complete or land.stopped):
+                with budget.drawing():
+                    yield _summary(land), landscape_figure(land)
+            else:
+                yield _summary(land), gr.skip()
 
 
 @guard
@@ -121,8 +127,8 @@ def landscape_tab() -> None:
     """The panel (called from :func:`apps.optim.build` inside its own ``gr.Tab``)."""
     gr.Markdown(NOTE, latex_delimiters=LATEX)
     grid = Slider(3, 25, D_LAND[0], step=2, label=LL["grid"],
-                  info="n×n forward passes on both cores: 11×11 on 250 images takes a few seconds here, "
-                       "25×25 on 1,000 images about 30 s in bfloat16, 55-75 s in float32")
+                  info="n×n forward passes on both cores: 11×11 on 250 images takes 2-3 s on two cores, 25×25 on "
+                       "1,000 images 30-40 s (about 25 s in bfloat16 where the CPU has bfloat16 matrix units)")
     with gr.Row():
         seed = Number(D_LAND[1], precision=0, label=LL["seed"], min_width=120)
         images = Dropdown(IMAGE_CHOICES, value=D_LAND[2], label=LL["images"], min_width=120)

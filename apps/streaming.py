@@ -5,17 +5,18 @@ The one implementation behind the attack and explain tabs' streamed runs (their 
 library functions that take a ``callback`` and a ``stop`` event but are not iterators).
 
 :func:`paced` is the other half: a handler that drives a library *iterator* itself (an epoch per
-item) and shows a frame now and then.
+item) and shows a frame now and then; :class:`FrameBudget` paces the figure by what drawing it costs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-__all__ = ["progress_stream", "paced", "pin_threads"]
+__all__ = ["FrameBudget", "progress_stream", "paced", "pin_threads"]
 
 T = TypeVar("T")
 
@@ -46,6 +47,50 @@ def paced(items: Iterable[T], every: float = 0.5) -> Iterator[tuple[T, bool]]:
         yield item, due
         if due:
             last = time.perf_counter()
+
+
+class FrameBudget:
+    """When a streaming handler should draw its figure again: not before ``every`` seconds have
+    passed since the last frame, and not before drawing would exceed ``share`` of the wall time.
+
+    A frame's cost is measured from building the figure to the handler's resumption, so Gradio's
+    encoding and sending of it count. Drawing holds the GIL, so while it runs the library's worker
+    threads stall between torch operations: a figure after every row made a 25×25 landscape 44 s
+    against 29 s with none, and an 11×11 one 11 s through the server against 3 s in-process.
+
+    Usage::
+
+        budget = FrameBudget()
+        for item in work:
+            if budget.due(final=item.done):
+                with budget.drawing():
+                    yield text(item), figure(item)
+            else:
+                yield text(item), gr.skip()
+    """
+
+    def __init__(self, share: float = 0.1, every: float = 3.0) -> None:
+        if not 0 < share <= 1:
+            raise ValueError(f"share {share!r} must be in (0, 1]")
+        if not every >= 0:
+            raise ValueError(f"every {every!r} must be ≥ 0 seconds")
+        self.share, self.every, self.cost, self.last = share, every, 0.0, -float("inf")
+
+    def due(self, final: bool = False) -> bool:
+        """True for the first frame, a final one, and once ``max(every, cost·(1 − share)/share)``
+        seconds have passed since the last frame ended."""
+        wait = max(self.every, self.cost * (1 - self.share) / self.share)
+        return final or time.perf_counter() - self.last >= wait
+
+    @contextlib.contextmanager
+    def drawing(self) -> Iterator[None]:
+        """Measure one frame: enter before building the figure, leave after its ``yield``."""
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.last = time.perf_counter()
+            self.cost = self.last - t
 
 
 def progress_stream(work: Callable[[Callable[[int, dict[str, Any]], None]], Any], stop: threading.Event | None,

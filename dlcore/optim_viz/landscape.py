@@ -49,7 +49,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
 import torch
@@ -124,7 +124,8 @@ class Landscape:
         model: the model's name. config: the settings.
         xs, ys: ``(G,)`` the α and β coordinates (``xs[G // 2] == 0`` exactly).
         loss, acc: ``(G, G)`` float64, ``[i, j]`` at ``(α = xs[j], β = ys[i])``; NaN where not computed yet.
-        rows: rows done (from β = −span up). done: points done (a row in progress included).
+        rows: rows done (from β = −span up). done: points done (while running, any of later rows included;
+            a stopped slice keeps its ``rows`` whole rows only).
         seconds: compute time so far.
         own_loss, own_acc: the unmodified model's loss and accuracy on the same images (= f(0, 0)).
         stopped: True when a stop ended it early. source: ``"computed"`` or ``"cache"``.
@@ -242,17 +243,18 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
     pool = ThreadPoolExecutor(workers, thread_name_prefix="landscape", initializer=torch.set_num_threads,
                               initargs=(torch.get_num_threads(),)) if workers > 1 else None
     try:
-        def queue(i: int) -> list[Future[bool]]:
-            return [pool.submit(point, i, j) for j in range(cfg.grid)] if pool is not None and i < cfg.grid else []
-
-        queued = queue(0)
+        # every point queued at once: the workers never wait for the consumer (a streamed frame's figure)
+        rows = [[pool.submit(point, i, j) for j in range(cfg.grid)] for i in range(cfg.grid)] if pool else []
         for i in range(cfg.grid):
             if pool is None:
                 finished = all(point(i, j) for j in range(cfg.grid))
-            else:  # the next row queued behind this one: no worker waits idle for a row's last point
-                ahead = queue(i + 1)
-                finished, queued = all([f.result() for f in queued]), ahead
+            else:
+                finished = all([f.result() for f in rows[i]])
             if not finished:
+                if pool is not None:                                        # let running points end, drop the rest
+                    pool.shutdown(wait=True, cancel_futures=True)
+                land.loss[i:], land.acc[i:] = float("nan"), float("nan")      # a stopped slice keeps whole rows only
+                land.done = i * cfg.grid
                 land.stopped, land.seconds = True, time.perf_counter() - t0
                 yield land
                 return
@@ -262,7 +264,7 @@ def iter_landscape(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: L
             yield land
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)                   # a stop or a closed stream: drop the row ahead
+            pool.shutdown(wait=True, cancel_futures=True)                   # a closed stream: drop what is queued
 
 
 Evaluate = Callable[[float, float], tuple[float, float]]
