@@ -18,7 +18,8 @@ from apps import attacks_curves as C
 from apps import attacks_defend as D
 from apps import attacks_white as W
 from apps.attacks_run import L, UNTARGETED, quick as _quick
-from apps.common import HEAVY, LIGHT, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, guard, on, on_first_open
+from apps.common import (HEAVY, LIGHT, STOP_EXAMPLES, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number, Radio,
+                        SeedRef, on, on_first_open)
 from dlcore.attacks.names import CURVE_ATTACKS, DEFENSE_DISPLAY, DEFENSE_NAMES
 
 TITLE = "Adversarial attack and defense"
@@ -65,7 +66,7 @@ def _defence_tab() -> Any:
     astatus, afig = gr.Markdown(), gr.Plot(show_label=False)
     ains = [model, names, *vals]
     on(abtn.click, D.attack_shields, ains, [astatus, afig], api_name="attacks_shield_attack", **HEAVY)
-    on(astop.click, D.stop_shields, None, astatus, api_name="attacks_shield_stop", **LIGHT)
+    on(astop.click, D.stop_shields, astatus, astatus, api_name="attacks_shield_stop", **LIGHT)
     on_first_open(_quick(D.attack_shields, D.QUICK_SHIELDS), None, [astatus, afig], **HEAVY)
     gr.Examples([D.D_SHIELDS, D.QUICK_SHIELDS, [W.MODEL, ["random_resize", "random_noise"], 0.1, 10, 10, 100]],
                 ains, [astatus, afig], fn=D.attack_shields, run_on_click=True, cache_examples=False,
@@ -92,7 +93,7 @@ def _training_tab() -> None:
                  Number(D.D_RETRAIN[6], precision=0, label=L["r_test"])]
     rstatus, rfig = gr.Markdown(), gr.Plot(show_label=False)
     on(rbtn.click, D.retrain, vals, [rstatus, rfig], api_name="attacks_retrain", **HEAVY)
-    on(rstop.click, D.stop_retrain, None, rstatus, api_name="attacks_retrain_stop", **LIGHT)
+    on(rstop.click, D.stop_retrain, rstatus, rstatus, api_name="attacks_retrain_stop", **LIGHT)
     on_first_open(_quick(D.retrain, D.QUICK_RETRAIN), None, [rstatus, rfig], **HEAVY)
     gr.Examples([D.D_RETRAIN, D.QUICK_RETRAIN, [3, "fgsm", 0.1, 7, 2, 1000, 300]], vals, [rstatus, rfig], fn=D.retrain,
                 run_on_click=True, cache_examples=False,
@@ -117,7 +118,7 @@ def _curves_tab() -> None:
     status, fig = gr.Markdown(), gr.Plot(show_label=False)
     ins = [models, shield, attacks, n, steps, eps]
     on(cbtn.click, C.curves, ins, [status, fig], api_name="attacks_curves", **HEAVY)
-    on(cstop.click, C.stop_curves, None, status, api_name="attacks_curves_stop", **LIGHT)
+    on(cstop.click, C.stop_curves, status, status, api_name="attacks_curves_stop", **LIGHT)
     on_first_open(_quick(C.curves, C.QUICK_CURVES), None, [status, fig], **HEAVY)
     gr.Examples([C.D_CURVES, C.QUICK_CURVES, [["natural", "robust"], "jpeg", ["pgd"], 500, 40, C.EPS_TEXT]],
                 ins, [status, fig], fn=C.curves, run_on_click=True, cache_examples=False,
@@ -138,7 +139,7 @@ def _paper_tab() -> None:
         n, steps = Number(1000, precision=0, label=L["p_n"]), Number(20, precision=0, label=L["p_steps"])
     status, fig = gr.Markdown(), gr.Plot(show_label=False)
     on(pbtn.click, C.paper_check, [n, steps], [status, fig], api_name="attacks_paper", **HEAVY)
-    on(pstop.click, C.stop_paper, None, status, api_name="attacks_paper_stop", **LIGHT)
+    on(pstop.click, C.stop_paper, status, status, api_name="attacks_paper_stop", **LIGHT)
     on_first_open(_quick(C.paper_check, C.QUICK_PAPER), None, [status, fig], **HEAVY)
     gr.Examples([C.D_PAPER, C.QUICK_PAPER, [1000, 40]], [n, steps], [status, fig], fn=C.paper_check, run_on_click=True,
                 cache_examples=False, example_labels=["1000 images, PGD-20 (the zoo's figure)", "100 images (seconds)",
@@ -188,28 +189,28 @@ ENDPOINTS = [
     Endpoint("attacks_blackbox", heavy=True, stateful=True, examples=[B.D_BLACK], facts=["queries spent"],
              bad=[([*_P, "zoo", 0.1, 0.01, 100, 10_000], "gradient estimate 'zoo' is not one of"),
                   ([*_P, "finite_difference", 0.1, 0.01, 20, 100], "query budget 100 is below the 785 queries")]),
-    Endpoint("attacks_blackbox_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("attacks_blackbox_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("attacks_transfer", heavy=True, stateful=True, examples=[B.QUICK_TRANSFER], facts=["label queries"],
              bad=[([W.MODEL, "resnet", *B.QUICK_TRANSFER[2:]], "substitute network 'resnet' is not one of"),
                   ([W.MODEL, "lenet5", 9, *B.QUICK_TRANSFER[3:]], f"{L['rounds']} = 9 is above the maximum 6")]),
-    Endpoint("attacks_transfer_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("attacks_transfer_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("attacks_shields", heavy=True, examples=[D.D_COST], facts=["The price of each shield"],
              bad=[([W.MODEL, [], 500, 0], "tick at least one"), ([W.MODEL, ["jpeg", "gan"], 500, 0], "'gan'")]),
     Endpoint("attacks_shield_attack", heavy=True, stateful=True, examples=[D.QUICK_SHIELDS], facts=["BPDA"],
              bad=[([W.MODEL, ["jpeg"], 0.1, 5, 0, 50], f"{L['eot']} = 0 is below the minimum 1")]),
-    Endpoint("attacks_shield_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("attacks_shield_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("attacks_retrain", heavy=True, stateful=True, examples=[D.QUICK_RETRAIN], facts=["1 round(s) of attack → add D_adv → retrain"],
              bad=[([0, *D.QUICK_RETRAIN[1:]], f"{L['r_rounds']} = 0 is below the minimum 1"),
                   ([1, "deepfool", *D.QUICK_RETRAIN[2:]], "'deepfool' is not one of")]),
-    Endpoint("attacks_retrain_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("attacks_retrain_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("attacks_curves", heavy=True, stateful=True, examples=[C.QUICK_CURVES],
              facts=["robust accuracy ≤ clean accuracy was checked"],
              bad=[([*C.QUICK_CURVES[:5], "0, 2"], "is above the maximum 1"),
                   ([[], *C.QUICK_CURVES[1:]], "tick at least one")]),
-    Endpoint("attacks_curves_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("attacks_curves_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("attacks_paper", heavy=True, stateful=True, examples=[C.QUICK_PAPER], facts=["PASS"],
              bad=[([10, 20], f"{L['p_n']} = 10 is below the minimum 50")]),
-    Endpoint("attacks_paper_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("attacks_paper_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
 ]
 
 

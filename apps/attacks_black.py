@@ -12,7 +12,7 @@ import gradio as gr
 
 from apps.attacks_run import L, caption, clear_loss_on_failure, conversion, load, pct, positive, quick, stream
 from apps.attacks_white import D_IMG, MODEL, MODELS, _top5
-from apps.common import HEAVY, LIGHT, STOPS, Dropdown, Number, Radio, Slider, guard, on, on_first_open
+from apps.common import HEAVY, LIGHT, STOPS, Dropdown, Number, Radio, Slider, guard, on, on_first_open, stop_button
 from apps.imaging import image_picker
 from dlcore.attacks.names import ATTACK_DISPLAY, BLACK_BOX, LAB_DEFAULTS, SUBSTITUTE_ARCH_NAMES
 from dlcore.textinput import parse_choice, parse_int, parse_number
@@ -175,20 +175,12 @@ def transfer(model: Any, arch: Any, rounds: Any, epochs: Any, lam: Any, n_seed: 
             yield _transfer_md(a, sub, tr, compare), substitute_rounds(sub), blackbox_summary(compare, tr)
 
 
-@guard
-def stop_blackbox(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's running query attack to stop after the current step."""
-    if STOPS.stop(request, "attacks_blackbox"):
-        return "⏹ stopping after the current step…"
-    return "Nothing is running: press **Attack by queries** first."
+stop_blackbox = stop_button("attacks_blackbox", "⏹ stopping after the current step…",
+                             "Nothing is running: press **Attack by queries** first.")
 
 
-@guard
-def stop_transfer(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's substitute training to stop after the current step."""
-    if STOPS.stop(request, "attacks_transfer"):
-        return "⏹ stopping after the current training step…"
-    return "Nothing is running: press **Train the substitute and transfer** first."
+stop_transfer = stop_button("attacks_transfer", "⏹ stopping after the current training step…",
+                             "Nothing is running: press **Train the substitute and transfer** first.")
 
 
 def panel() -> Any:
@@ -217,7 +209,7 @@ def panel() -> Any:
     ins, outs = [model, *picker.inputs, method, *vals], [status, *imgs, *labels, loss, conv]
     dep = on(btn.click, blackbox, ins, outs, api_name="attacks_blackbox", **HEAVY)
     clear_loss_on_failure(dep, loss)
-    on(stop.click, stop_blackbox, None, status, api_name="attacks_blackbox_stop", **LIGHT)
+    on(stop.click, stop_blackbox, status, status, api_name="attacks_blackbox_stop", **LIGHT)
     on_first_open(blackbox, ins, outs, **HEAVY)
     gr.Examples([D_BLACK, [*D_IMG, "spsa", 0.1, 0.01, 100, 20_000], [*D_IMG, "finite_difference", 0.1, 0.01, 20, 20_000],
                  [*D_IMG, "nes", 0.1, 0.01, 100, 500]], ins, outs, fn=blackbox, run_on_click=True,
@@ -246,7 +238,7 @@ def panel() -> Any:
         tfigs = [gr.Plot(show_label=False), gr.Plot(show_label=False)]
     tins = [tmodel, arch, *tvals[:2], tvals[2], tvals[3], tattack, teps, tn, tk]
     on(tbtn.click, transfer, tins, [tstatus, *tfigs], api_name="attacks_transfer", **HEAVY)
-    on(tstop.click, stop_transfer, None, tstatus, api_name="attacks_transfer_stop", **LIGHT)
+    on(tstop.click, stop_transfer, tstatus, tstatus, api_name="attacks_transfer_stop", **LIGHT)
     on_first_open(quick(transfer, QUICK_TRANSFER, "A quick preview: 2 short rounds on 150 seed images, 100 attacked. "
                         "Press the button for Papernot's schedule (4 rounds, about 15–40 s here)."),
                   None, [tstatus, *tfigs], **HEAVY)

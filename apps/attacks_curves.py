@@ -14,7 +14,7 @@ import gradio as gr
 
 from apps.attacks_defend import parse_names
 from apps.attacks_run import L, natural_and_robust, pct, stream
-from apps.common import STOPS, guard, md_escape
+from apps.common import STOPS, guard, md_escape, stop_button
 from dlcore.attacks.names import CURVE_ATTACKS, DEFAULT_EPS, DEFENSE_DISPLAY, DEFENSE_NAMES
 from dlcore.textinput import parse_choice, parse_int, parse_number, parse_text
 
@@ -178,17 +178,9 @@ def paper_check(n: Any, steps: Any, request: gr.Request = None) -> Iterator[tupl
             yield _paper_md(check), paper_check_bars(check)
 
 
-@guard
-def stop_curves(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's curves to stop after the current point."""
-    if STOPS.stop(request, "attacks_curves"):
-        return "⏹ stopping after the current point…"
-    return "Nothing is running: press **Draw the curves** first."
+stop_curves = stop_button("attacks_curves", "⏹ stopping after the current point…",
+                           "Nothing is running: press **Draw the curves** first.")
 
 
-@guard
-def stop_paper(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's paper check to stop."""
-    if STOPS.stop(request, "attacks_paper"):
-        return "⏹ stopping…"
-    return "Nothing is running: press **Run the paper check** first."
+stop_paper = stop_button("attacks_paper", "⏹ stopping…",
+                          "Nothing is running: press **Run the paper check** first.")

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps.attacks_run import L, model_name, natural_and_robust, pct, positive, stream
-from apps.common import STOPS, guard
+from apps.common import STOPS, guard, stop_button
 from dlcore.attacks.names import CURVE_ATTACKS, DEFENSE_DISPLAY, DEFENSE_NAMES
 from dlcore.textinput import parse_choice, parse_choices, parse_int
 
@@ -186,17 +186,9 @@ def retrain(rounds: Any, attack: Any, eps: Any, steps: Any, epochs: Any, n_train
             yield _retrain_md(res, a), retrain_rounds(res)
 
 
-@guard
-def stop_shields(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's shield attacks to stop after the current attack."""
-    if STOPS.stop(request, "attacks_shields"):
-        return "⏹ stopping after the current attack…"
-    return "Nothing is running: press **Attack the shields** first."
+stop_shields = stop_button("attacks_shields", "⏹ stopping after the current attack…",
+                            "Nothing is running: press **Attack the shields** first.")
 
 
-@guard
-def stop_retrain(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's retraining loop to stop after the current step."""
-    if STOPS.stop(request, "attacks_retrain"):
-        return "⏹ stopping after the current step…"
-    return "Nothing is running: press **Run the loop** first."
+stop_retrain = stop_button("attacks_retrain", "⏹ stopping after the current step…",
+                            "Nothing is running: press **Run the loop** first.")

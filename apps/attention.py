@@ -13,8 +13,8 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps import attention_calc, attention_more
-from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider, guard,
-                         md_escape, on, on_first_open)
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, Dropdown, Endpoint, ErrorDemo, Number, SeedRef,
+                        Slider, guard, md_escape, on, on_first_open, stop_button)
 from apps.streaming import paced
 from dlcore.attention.names import KERNELS, MAX_EPOCHS
 
@@ -109,12 +109,8 @@ def train(width: Any, kernel: Any, n_train: Any, noise: Any, seed: Any, epochs: 
                gr.update(value=training_figure(run.frames, run.w0), visible=True))
 
 
-@guard
-def stop_train(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's training of w after the current epoch."""
-    if STOPS.stop(request, "attention_train"):
-        return "⏹ Stopping after the current epoch…"
-    return "Nothing is training right now: press **Train w**."
+stop_train = stop_button("attention_train", "⏹ Stopping after the current epoch…",
+                          "Nothing is training right now: press **Train w**.")
 
 
 def _pooling_tab() -> None:
@@ -146,7 +142,7 @@ def _pooling_tab() -> None:
     on_first_open(pool, data_ins, [md, reg, wts, curves], **HEAVY)
     on([run_btn.click, width.release], pool, data_ins, [md, reg, wts, curves], api_name="attention_pool", **HEAVY)
     on(train_btn.click, train, [*data_ins, epochs, lr], [md, reg, wts, curves], api_name="attention_train", **HEAVY)
-    on(stop_btn.click, stop_train, None, md, api_name="attention_train_stop", **LIGHT)
+    on(stop_btn.click, stop_train, md, md, api_name="attention_train_stop", **LIGHT)
     gr.Examples([NW_DEFAULT, [0.3, "gaussian", 50, 0.5, 0], [0.05, "gaussian", 50, 0.5, 0], [3.0, "gaussian", 50, 0.5, 0],
                  [0.3, "boxcar", 50, 0.5, 0],
                  [0.5, "epanechnikov", 50, 0.5, 0]], data_ins, [md, reg, wts, curves], fn=pool, run_on_click=True,
@@ -199,7 +195,7 @@ ENDPOINTS = [
              bad=[([*NW_DEFAULT, 0, 0.5], "epochs = 0 is below the minimum 1"),
                   ([*NW_DEFAULT, 5, 100], "learning rate η = 100 is above the maximum 10"),
                   ([*NW_DEFAULT, 10 ** 9, 0.5], "epochs = 1000000000 is above the maximum 500")]),
-    Endpoint("attention_train_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("attention_train_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
     *attention_calc.ENDPOINTS,
     *attention_more.ENDPOINTS,
 ]

@@ -12,7 +12,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Endpoint, Number, Radio, guard, md_escape, on, on_first_open)
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, Endpoint, Number, Radio, guard, md_escape, on,
+                        on_first_open, stop_button)
 from apps.losses import steps_markdown
 from dlcore.attention.names import COMPLEXITY_TABLE, LAYER_KINDS, PAIRINGS
 
@@ -96,12 +97,8 @@ def complexity(d: Any, k: Any, request: gr.Request = None) -> Iterator[tuple[str
                 yield f"⏳ timing {kind} at n = {n} ({done}/{total}) …", gr.skip()
 
 
-@guard
-def stop_complexity(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's sweep after the current timing."""
-    if STOPS.stop(request, "attention_complexity"):
-        return "⏹ Stopping after the current timing…"
-    return "Nothing is being measured right now: press **Measure**."
+stop_complexity = stop_button("attention_complexity", "⏹ Stopping after the current timing…",
+                               "Nothing is being measured right now: press **Measure**.")
 
 
 def positional_tab() -> None:
@@ -142,7 +139,7 @@ def complexity_tab() -> None:
     fig = gr.Plot(label="time, work and path length against n", format="png", show_label=False)
     on_first_open(complexity, [d, k], [md, fig], **HEAVY)
     on(btn.click, complexity, [d, k], [md, fig], api_name="attention_complexity", **HEAVY)
-    on(stop.click, stop_complexity, None, md, api_name="attention_complexity_stop", **LIGHT)
+    on(stop.click, stop_complexity, md, md, api_name="attention_complexity_stop", **LIGHT)
 
 
 ENDPOINTS = [
@@ -155,5 +152,5 @@ ENDPOINTS = [
                   ([9999, 32, 5, 3, 10000, "interleaved"], "positions n = 9999 is above the maximum 512")]),
     Endpoint("attention_complexity", heavy=True, stateful=True, examples=[CX_DEFAULT], facts=["d = 64, k = 3"],
              bad=[([64, 4], "CNN kernel size k = 4 must be odd"), ([1000, 3], "width d = 1000 is above the maximum 256")]),
-    Endpoint("attention_complexity_stop", examples=[[]], facts=["Nothing is being measured"]),
+    Endpoint("attention_complexity_stop", examples=STOP_EXAMPLES, facts=["Nothing is being measured", "The last run's summary."]),
 ]

@@ -13,8 +13,8 @@ import gradio as gr
 
 from apps import bayes_more
 from apps.bayes_common import honesty_md, preview, status_prefix, stream
-from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Checkbox, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, guard,
-                         on, on_first_open)
+from apps.common import (HEAVY, LATEX, LIGHT, STOP_EXAMPLES, Checkbox, Dropdown, Endpoint, ErrorDemo, Number, SeedRef,
+                        guard, on, on_first_open, stop_button)
 from dlcore.bayes.names import LAYERS, MAX_EPOCHS
 
 TITLE = "Bayesian neural networks"
@@ -88,12 +88,8 @@ def train_vi(epochs: Any, lr: Any, kl_weight: Any, samples: Any, noise: Any, see
            _weight_md(run, layer_, row_, col_))
 
 
-@guard
-def stop_vi(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's variational training after the current epoch."""
-    if STOPS.stop(request, "bayes_vi"):
-        return "⏹ Stopping after the current epoch…"
-    return "Nothing is training right now: press **Train the variational BNN**."
+stop_vi = stop_button("bayes_vi", "⏹ Stopping after the current epoch…",
+                       "Nothing is training right now: press **Train the variational BNN**.")
 
 
 def _vi_tab() -> None:
@@ -127,7 +123,7 @@ def _vi_tab() -> None:
     outs = [md, band, curves, weight]
     on_first_open(preview, [noise, seed], [band], **LIGHT)
     on(run_btn.click, train_vi, ins, outs, api_name="bayes_vi_train", **HEAVY)
-    on(stop_btn.click, stop_vi, None, md, api_name="bayes_vi_stop", **LIGHT)
+    on(stop_btn.click, stop_vi, md, md, api_name="bayes_vi_stop", **LIGHT)
     gr.Examples([VI_DEFAULT, [2000, 0.01, 1e-3, 100, 0.2, 42, True, "fc2", 3, 7], [500, 0.01, 1.0, 100, 0.2, 42, True,
                                                                                  "fc1", 0, -1]],
                 ins, outs, fn=train_vi, run_on_click=True, cache_examples=False, label="Examples", example_labels=[
@@ -167,7 +163,7 @@ ENDPOINTS = [
                   ([*_V[:2], -1, *_V[3:]], "KL weight λ = -1 is below the minimum 0"),
                   ([*_V[:3], 1, *_V[4:]], "predictive samples M = 1 is below the minimum 2"),
                   ([10, *_V[1:7], "fc1", 20, 0], "row = 20 is outside fc1's 20 output units")]),
-    Endpoint("bayes_vi_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("bayes_vi_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
     *bayes_more.ENDPOINTS,
 ]
 

@@ -7,7 +7,8 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps.bayes_common import honesty_md, preview, status_prefix, stream
-from apps.common import HEAVY, LATEX, LIGHT, STOPS, Checkbox, Endpoint, Number, guard, on, on_first_open
+from apps.common import (HEAVY, LATEX, LIGHT, STOP_EXAMPLES, Checkbox, Endpoint, Number, guard, on, on_first_open,
+                        stop_button)
 from dlcore.bayes.names import MAX_EPOCHS
 
 MC_BUTTON = "bayes-mc-run"
@@ -49,12 +50,8 @@ def train_mc(epochs: Any, lr: Any, p: Any, samples: Any, noise: Any, seed: Any, 
     yield md, predictive_figure(run, s, noisy), loss_figure(run)
 
 
-@guard
-def stop_mc(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's MC-Dropout training after the current epoch."""
-    if STOPS.stop(request, "bayes_mc"):
-        return "⏹ Stopping after the current epoch…"
-    return "Nothing is training right now: press **Train the MC-Dropout net**."
+stop_mc = stop_button("bayes_mc", "⏹ Stopping after the current epoch…",
+                       "Nothing is training right now: press **Train the MC-Dropout net**.")
 
 
 @guard
@@ -94,12 +91,8 @@ def compare(epochs: Any, samples: Any, noise: Any, seed: Any, with_noise: Any,
     yield md, gr.update(value=rows, headers=CMP_HEADERS), compare_figure([(l, r, s) for l, r, s in items], noisy)
 
 
-@guard
-def stop_compare(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's comparison after the current epoch."""
-    if STOPS.stop(request, "bayes_compare"):
-        return "⏹ Stopping after the current epoch…"
-    return "Nothing is training right now: press **Train both and compare**."
+stop_compare = stop_button("bayes_compare", "⏹ Stopping after the current epoch…",
+                            "Nothing is training right now: press **Train both and compare**.")
 
 
 def dropout_tab() -> None:
@@ -126,7 +119,7 @@ def dropout_tab() -> None:
     ins, outs = [epochs, lr, p, samples, noise, seed, with_noise], [md, band, curves]
     on_first_open(preview, [noise, seed], [band], **LIGHT)
     on(run_btn.click, train_mc, ins, outs, api_name="bayes_mc_train", **HEAVY)
-    on(stop_btn.click, stop_mc, None, md, api_name="bayes_mc_stop", **LIGHT)
+    on(stop_btn.click, stop_mc, md, md, api_name="bayes_mc_stop", **LIGHT)
     gr.Examples([MC_DEFAULT, [2000, 0.01, 0.5, 100, 0.2, 42, True], [2000, 0.01, 0.05, 100, 0.2, 42, True]], ins, outs,
                 fn=train_mc, run_on_click=True, cache_examples=False, label="Examples",
                 example_labels=["the notes' run (p = 0.2)", "p = 0.5, σ_y added", "p = 0.05, σ_y added"])
@@ -150,7 +143,7 @@ def compare_tab() -> None:
     fig = gr.Plot(label="both bands", format="png", show_label=False)
     ins = [epochs, samples, noise, seed, with_noise]
     on(run_btn.click, compare, ins, [md, table, fig], api_name="bayes_compare", **HEAVY)
-    on(stop_btn.click, stop_compare, None, md, api_name="bayes_compare_stop", **LIGHT)
+    on(stop_btn.click, stop_compare, md, md, api_name="bayes_compare_stop", **LIGHT)
 
 
 _M, _C = MC_DEFAULT, CMP_DEFAULT
@@ -161,11 +154,11 @@ ENDPOINTS = [
                   ([*_M[:2], 0.95, *_M[3:]], "dropout p = 0.95 is above the maximum 0.9"),
                   ([*_M[:4], -0.1, *_M[5:]], "noise σ_y = -0.1 is below the minimum 0"),
                   ([*_M[:5], -3, _M[6]], "seed = -3 is below the minimum 0")]),
-    Endpoint("bayes_mc_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("bayes_mc_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
     Endpoint("bayes_compare", heavy=True, stateful=True, examples=[[300, 100, 0.2, 42, True]], facts=["MC Dropout **0.0832**"],
              bad=[([0, *_C[1:]], "epochs = 0 is below the minimum 1"),
                   ([_C[0], 10 ** 6, *_C[2:]], "predictive samples M = 1000000 is above the maximum 2000"),
                   ([*_C[:2], 5, *_C[3:]], "noise σ_y = 5 is above the maximum 2"),
                   ([*_C[:4], "yes"], "add the observation noise σ_y")]),
-    Endpoint("bayes_compare_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("bayes_compare_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
 ]

@@ -42,7 +42,7 @@ from apps.streaming import pin_threads
 
 __all__ = ["guard", "on", "with_failure_policy", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
            "Number", "Slider", "Dropdown", "Radio", "Checkbox", "CheckboxGroup", "STOPS", "StopRegistry",
-           "on_first_open", "session_key", "ErrorDemo", "iter_outputs"]
+           "on_first_open", "session_key", "ErrorDemo", "iter_outputs", "stop_button", "STOP_EXAMPLES"]
 
 log = logging.getLogger("dl_lab")
 
@@ -164,6 +164,35 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # noqa: BLE001
             raise _convert(exc, where) from None
     return wrapper
+
+
+#: The API examples of every Stop endpoint: no status shown yet, and a finished run's summary to keep.
+STOP_EXAMPLES: list[list[Any]] = [[""], ["**Finished.** The last run's summary."]]
+#: The longest status a Stop handler keeps (anything longer, or not text, is not a status this app wrote).
+STATUS_MAX = 20_000
+
+
+def stop_button(task: str, stopping: str, idle: str) -> Callable[..., str]:
+    """The Stop button's handler for ``task``: ``(the status now shown, request) -> the new status``.
+
+    Wire it with the run's status as both input and output. While this session's ``task`` runs, it
+    sets the stop event (:data:`STOPS`) and says ``stopping``; the loop ends its step and reports.
+    Otherwise it keeps the status and adds ``idle`` under it (once), so a Stop pressed after the run
+    finished, or on a result that came from the cache, does not wipe that run's summary; with no
+    status to keep it says ``idle`` alone.
+    """
+    note = f"\n\n*{idle}*"
+
+    def stop(current: Any = "", request: gr.Request = None) -> str:  # type: ignore[assignment]
+        if STOPS.stop(request, task):
+            return stopping
+        kept = current.strip() if isinstance(current, str) and len(current) <= STATUS_MAX else ""
+        if not kept or kept == idle:
+            return idle
+        return kept if kept.endswith(note.strip()) else kept + note
+    stop.__name__ = stop.__qualname__ = f"stop_{task}"
+    stop.__doc__ = f"Stop this session's {task!r} after its current step, or keep the finished status."
+    return guard(stop)
 
 
 def _blank(comp: Any) -> Any:

@@ -7,7 +7,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, Number, Radio, Slider, guard, on, on_first_open
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, Dropdown, Endpoint, Number, Radio, Slider, guard,
+                        on, on_first_open)
 from apps.compression_run import bar, pct, stopper, stream, table_md
 from apps.imaging import image_picker, picked_image
 from dlcore.textinput import parse_choice, parse_int, parse_number
@@ -187,7 +188,7 @@ def build_distill() -> None:
     dins = [t, alpha, student, steps, examples]
     on_first_open(distill_default, None, [md, fig], **HEAVY)
     on(btn.click, distill, dins, [md, fig], api_name="compression_distill", **HEAVY)
-    on(stop_btn.click, stopper("distill", "the students' training"), None, md, api_name="compression_distill_stop",
+    on(stop_btn.click, stopper("distill", "the students' training"), md, md, api_name="compression_distill_stop",
        **LIGHT)
     gr.Examples([DISTILL_DEFAULT, [1.0, 0.9, "mlp_128", 1000, 2000], [4.0, 0.0, "mlp_128", 1000, 2000],
                  [4.0, 0.9, "mlp_128", 600, 10000]], dins, [md, fig], fn=distill, run_on_click=True,
@@ -236,7 +237,7 @@ ENDPOINTS = [
              bad=[([4.0, 1.5, "mlp_128", 1000, 2000], "α (weight of the soft term) = 1.5 is above the maximum 1"),
                   ([4.0, 0.9, "resnet", 1000, 2000], "student 'resnet' is not one of"),
                   ([4.0, 0.9, "mlp_128", 10, 2000], "training steps per student = 10 is below the minimum 20")]),
-    Endpoint("compression_distill_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_distill_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("compression_low_rank", heavy=True, examples=[["fc1", 50], ["fc3", 10]], facts=["54,200", "1,100"],
              bad=[(["fc2", 200], "rank K = 200 is above the maximum 100"), (["conv1", 5], "layer 'conv1'")]),
     Endpoint("compression_early_exit", heavy=True, examples=[["max_prob", 0.9, 2000]], facts=["1,932,672"],

@@ -7,7 +7,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import HEAVY, LIGHT, STOPS, Dropdown, Endpoint, Number, Radio, Slider, guard, on, on_first_open
+from apps.common import (HEAVY, LIGHT, STOPS, STOP_EXAMPLES, Dropdown, Endpoint, Number, Radio, Slider, guard, on,
+                        on_first_open)
 from apps.compression_run import KIND_LABEL, KIND_VALUES, KINDS, bar, kib, pct, points, stopper, stream, table_md
 from dlcore.textinput import parse_choice, parse_int, parse_number
 
@@ -282,7 +283,7 @@ def build_loop() -> None:
     ins = [target, rounds, schedule, spr, final, lr, crit, scope]
     on_first_open(iterative_default, None, [md, fig, rows], **HEAVY)
     on(run_btn.click, iterative, ins, [md, fig, rows], api_name="compression_iterative", **HEAVY)
-    on(stop_btn.click, stopper("iterative", "the loop"), None, md, api_name="compression_iterative_stop", **LIGHT)
+    on(stop_btn.click, stopper("iterative", "the loop"), md, md, api_name="compression_iterative_stop", **LIGHT)
     gr.Examples([LOOP_DEFAULT, [0.9, 9, "linear", 100, 600, 0.002, "magnitude", "global"], LOOP_QUICK], ins,
                 [md, fig, rows], fn=iterative, run_on_click=True, cache_examples=False,
                 example_labels=["Han et al. 2015: 92 % in 8 rounds (≈ 60 s; kept after)",
@@ -319,7 +320,7 @@ def build_lottery() -> None:
     ins = [sparsity, steps, lr]
     on_first_open(lottery_default, None, [md, fig], **HEAVY)
     on(btn.click, lottery, ins, [md, fig], api_name="compression_lottery", **HEAVY)
-    on(stop_btn.click, stopper("lottery", "the lottery runs"), None, md, api_name="compression_lottery_stop", **LIGHT)
+    on(stop_btn.click, stopper("lottery", "the lottery runs"), md, md, api_name="compression_lottery_stop", **LIGHT)
     gr.Examples([LOTTERY_DEFAULT, [0.98, 500, 0.0012], [0.9, 500, 0.01], [0.9, 60, 0.0012]], ins, [md, fig], fn=lottery,
                 run_on_click=True, cache_examples=False,
                 example_labels=["Frankle & Carbin: 90 %, 500 steps (≈ 90 s)", "98 % pruned (≈ 90 s)",
@@ -339,11 +340,11 @@ ENDPOINTS = [
              bad=[([0.92, 8, "cubic", 2000, 5000, 0.002, "magnitude", "global"], "exceeds 10000"),
                   ([0.92, 0, "cubic", 100, 600, 0.002, "magnitude", "global"], "rounds = 0 is below the minimum 1"),
                   ([0.92, 8, "exponential", 100, 600, 0.002, "magnitude", "global"], "schedule 'exponential'")]),
-    Endpoint("compression_iterative_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_iterative_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("compression_structured", heavy=True, examples=[["mlp", 0.5, "l1"]], facts=["266,610 → 125,810"],
              bad=[(["mlp", 0.95, "l1"], "above the maximum 0.9"), (["mlp", 0.5, "l3"], "importance 'l3'")]),
     Endpoint("compression_lottery", heavy=True, stateful=True, examples=[[0.8, 30, 0.0012]], facts=["80% pruned"],
              bad=[([0.9, 5, 0.0012], "training steps per run = 5 is below the minimum 10"),
                   ([0.9, 500, 1.0], "learning rate = 1 is above the maximum 0.1")]),
-    Endpoint("compression_lottery_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_lottery_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
 ]

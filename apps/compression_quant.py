@@ -7,7 +7,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import HEAVY, LIGHT, STOPS, Checkbox, Dropdown, Endpoint, Number, Radio, Slider, guard, on, on_first_open
+from apps.common import (HEAVY, LIGHT, STOPS, STOP_EXAMPLES, Checkbox, Dropdown, Endpoint, Number, Radio, Slider, guard,
+                        on, on_first_open)
 from apps.compression_run import bar, kib, pct, points, stopper, stream, table_md
 from dlcore.textinput import parse_bool, parse_choice, parse_int
 
@@ -238,7 +239,7 @@ def build_all() -> None:
     fig = gr.Plot(show_label=False, format="png")
     on_first_open(quant_all_default, None, [md, fig], **HEAVY)
     on(btn.click, quant_all, repeats, [md, fig], api_name="compression_quant_all", **HEAVY)
-    on(stop_btn.click, stopper("quant_all", "the comparison"), None, md, api_name="compression_quant_all_stop",
+    on(stop_btn.click, stopper("quant_all", "the comparison"), md, md, api_name="compression_quant_all_stop",
        **LIGHT)
 
 
@@ -255,7 +256,7 @@ def build_sharing() -> None:
     ins = [k, init, steps]
     on_first_open(kmeans, ins, [md, fig], **HEAVY)
     on(btn.click, kmeans, ins, [md, fig], api_name="compression_kmeans", **HEAVY)
-    on(stop_btn.click, stopper("kmeans", "the fine-tuning"), None, md, api_name="compression_kmeans_stop", **LIGHT)
+    on(stop_btn.click, stopper("kmeans", "the fine-tuning"), md, md, api_name="compression_kmeans_stop", **LIGHT)
     gr.Examples([[32, "linear", 0], [4, "linear", 0], [4, "linear", 300], [4, "random", 0]], ins, [md, fig], fn=kmeans,
                 run_on_click=True, cache_examples=False,
                 example_labels=["Han et al.: k = 32 (5 bits)", "k = 4 (2 bits)", "k = 4, centroids fine-tuned",
@@ -274,7 +275,7 @@ def build_binary() -> None:
     ins = [steps, scaling, keep]
     on_first_open(binary_default, None, md, **HEAVY)
     on(btn.click, binary, ins, md, api_name="compression_binary", **HEAVY)
-    on(stop_btn.click, stopper("binary", "the fine-tuning"), None, md, api_name="compression_binary_stop", **LIGHT)
+    on(stop_btn.click, stopper("binary", "the fine-tuning"), md, md, api_name="compression_binary_stop", **LIGHT)
     gr.Examples([[300, "mean_abs", False], [0, "mean_abs", False], [300, "none", False], [300, "mean_abs", True]], ins,
                 md, fn=binary, run_on_click=True, cache_examples=False,
                 example_labels=["BinaryConnect + α, 300 steps", "binarize only, no training",
@@ -286,12 +287,12 @@ ENDPOINTS = [
              facts=["Deprecated", "mslk"], bad=[(["int3"], "quantization path 'int3' is not one of")]),
     Endpoint("compression_quant_all", heavy=True, stateful=True, examples=[[1]], facts=["3.79×"],
              bad=[([0], "repeats (median of) = 0 is below the minimum 1"), ([100], "above the maximum 25")]),
-    Endpoint("compression_quant_all_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_quant_all_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("compression_kmeans", heavy=True, stateful=True, examples=[[16, "linear", 0]], facts=["7.70×"],
              bad=[([1, "linear", 0], "clusters k = 1 is below the minimum 2"), ([16, "kmeans++", 0], "initialisation")]),
-    Endpoint("compression_kmeans_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_kmeans_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("compression_binary", heavy=True, stateful=True, examples=[[20, "mean_abs", False]], facts=["27.44×"],
              bad=[([-1, "mean_abs", False], "STE fine-tuning steps = -1 is below the minimum 0"),
                   ([20, "mean_abs", "yes"], "keep the output layer in fp32 must be true or false")]),
-    Endpoint("compression_binary_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_binary_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
 ]

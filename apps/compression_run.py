@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 import gradio as gr
 
-from apps.common import STOPS, guard
+from apps.common import STOPS, stop_button
 from apps.streaming import progress_stream
 
 __all__ = ["KINDS", "KIND_VALUES", "POLL_S", "Run", "stream", "stopper", "kib", "pct", "points", "bar", "table_md"]
@@ -68,13 +68,9 @@ def stream(work: Callable[[Callable[[int, dict], None], threading.Event], Any],
 
 
 def stopper(task: str, what: str) -> Callable[..., str]:
-    """The Stop button's handler for ``task`` (a LIGHT event): sets this session's stop event."""
-    def stop(request: gr.Request = None) -> str:
-        if STOPS.stop(request, task):
-            return f"⏹ Stopping {what} after the current step…"
-        return f"Nothing is running right now: press the button to start {what}."
-    stop.__name__ = stop.__qualname__ = f"stop_{task}"
-    return guard(stop)
+    """The Stop button's handler for ``task`` (a LIGHT event; :func:`apps.common.stop_button`)."""
+    return stop_button(task, f"⏹ Stopping {what} after the current step…",
+                       f"Nothing is running right now: press the button to start {what}.")
 
 
 def kib(n: int | None) -> str:

@@ -9,7 +9,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import HEAVY, LIGHT, STOPS, Checkbox, Dropdown, Endpoint, Number, guard, on, on_first_open
+from apps.common import (HEAVY, LIGHT, STOPS, STOP_EXAMPLES, Checkbox, Dropdown, Endpoint, Number, guard, on,
+                        on_first_open)
 from apps.compression_run import bar, kib, pct, stopper, stream
 from dlcore.textinput import parse_bool, parse_choice, parse_int
 
@@ -201,7 +202,7 @@ def build_table_panel() -> None:
     on_first_open(table_default, None, outs, **HEAVY)
     on(btn.click, build_table, [variants, attack, n_attack, repeats], outs, api_name="compression_table", **HEAVY)
     on(all_btn.click, select_all, None, [variants, md], api_name="compression_table_select_all", **LIGHT)
-    on(stop_btn.click, stopper("table", "the table"), None, md, api_name="compression_table_stop", **LIGHT)
+    on(stop_btn.click, stopper("table", "the table"), md, md, api_name="compression_table_stop", **LIGHT)
 
 
 def build_checks_panel() -> None:
@@ -213,7 +214,7 @@ def build_checks_panel() -> None:
     fig = gr.Plot(show_label=False, format="png")
     on_first_open(checks_default, None, [md, fig], **HEAVY)
     on(btn.click, run_checks, which, [md, fig], api_name="compression_checks", **HEAVY)
-    on(stop_btn.click, stopper("checks", "the checks"), None, md, api_name="compression_checks_stop", **LIGHT)
+    on(stop_btn.click, stopper("checks", "the checks"), md, md, api_name="compression_checks_stop", **LIGHT)
     gr.Examples([["all"], ["pruning"], ["int8"], ["distillation"]], which, [md, fig], fn=run_checks, run_on_click=True,
                 cache_examples=False, example_labels=["all three (≈ 150 s)", "Han et al. 2015: ≥ 10× (≈ 60 s)",
                                                       "int8 within 1 point (≈ 15 s)", "Hinton et al. 2015 (≈ 70 s)"])
@@ -225,8 +226,8 @@ ENDPOINTS = [
              bad=[([[], True, 500, 7], "choose at least one variant"), ([["int2"], True, 500, 7], "variant 'int2'"),
                   ([["fp32"], True, 5, 7], "attacked test images = 5 is below the minimum 10")]),
     Endpoint("compression_table_select_all", examples=[[]], facts=["500 s"]),
-    Endpoint("compression_table_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_table_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("compression_checks", heavy=True, stateful=True, examples=[["int8"]], facts=["PASS"],
              bad=[(["speed"], "checks 'speed' is not one of")]),
-    Endpoint("compression_checks_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("compression_checks_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
 ]

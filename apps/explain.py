@@ -11,8 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from apps.common import (HEAVY, LIGHT, Checkbox, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, Slider,
-                         guard, on, on_first_open)
+from apps.common import (HEAVY, LIGHT, STOP_EXAMPLES, Checkbox, CheckboxGroup, Dropdown, Endpoint, ErrorDemo, Number,
+                        Radio, SeedRef, Slider, on, on_first_open)
 from apps.explain_global import (ATTACK_CHOICES, COLOR_BY, actmax, actmax_default, attack_explain, clicked, embedding,
                                  model_choices, nearest, stop_actmax)
 from apps.explain_global import L as G
@@ -154,7 +154,7 @@ def _faith_tab(img: list[Any], opts: list[Any]) -> None:
     sfig, scurve = gr.Plot(show_label=False), gr.Plot(show_label=False)
     sins, souts = [*img, smethods, mode], [sstatus, sfig, scurve]
     on(sbtn.click, sanity, sins, souts, api_name="explain_sanity", **HEAVY)
-    on(stop.click, stop_sanity, None, sstatus, api_name="explain_sanity_stop", **LIGHT)
+    on(stop.click, stop_sanity, sstatus, sstatus, api_name="explain_sanity_stop", **LIGHT)
     on_first_open(sanity_default, sins, souts, **HEAVY)
     gr.Examples([D_SANITY, [*D_IMG, list(SANITY_METHODS), "independent"], ["fmnist_lenet300", *D_SANITY[1:]]],
                 sins, souts, fn=sanity_default, run_on_click=True, cache_examples=False,
@@ -184,7 +184,7 @@ def _global_tab(model: Any) -> Any:
     astatus, afig = gr.Markdown(), gr.Plot(show_label=False)
     ains = [model, unit, index, layer, steps, *prior]
     on(abtn.click, actmax, ains, [astatus, afig], api_name="explain_actmax", **HEAVY)
-    on(astop.click, stop_actmax, None, astatus, api_name="explain_actmax_stop", **LIGHT)
+    on(astop.click, stop_actmax, astatus, astatus, api_name="explain_actmax_stop", **LIGHT)
     on_first_open(actmax_default, ains, [astatus, afig], **HEAVY)
     gr.Examples([D_ACTMAX, [MODEL, "class", 8, *D_ACTMAX[3:]], [MODEL, "channel", 5, *D_ACTMAX[3:]],
                  ["fmnist_lenet300", "neuron", 7, *D_ACTMAX[3:]]], ains, [astatus, afig], fn=actmax_default,
@@ -305,12 +305,12 @@ ENDPOINTS = [
     Endpoint("explain_sanity", heavy=True, stateful=True, examples=[D_SANITY],
              facts=["Guided backprop fails the sanity check"],
              bad=[([*D_IMG, list(SANITY_METHODS), "shuffled"], "randomisation")]),
-    Endpoint("explain_sanity_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("explain_sanity_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("explain_actmax", heavy=True, stateful=True, examples=[D_ACTMAX], facts=["smoothness prior R(X)"],
              bad=[([MODEL, "class", 99, *D_ACTMAX[3:]], "index 99 must be < 10"),
                   ([MODEL, "channel", 0, "nowhere", *D_ACTMAX[4:]], "layer 'nowhere' has no channels"),
                   ([*D_ACTMAX[:4], 5000, *D_ACTMAX[5:]], "steps = 5000 is above the maximum 2000")]),
-    Endpoint("explain_actmax_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("explain_actmax_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("explain_embedding", heavy=True, stateful=True,
              examples=[D_EMB, [MODEL, "pca", "pixels", 1000, 30.0, "predicted", 3]],
              facts=["PCA of the penultimate-layer features", "point 3"],

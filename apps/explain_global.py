@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import STOPS, guard, md_escape
+from apps.common import STOPS, guard, md_escape, stop_button
 from apps.explain_local import L as LOCAL_LABELS
 from apps.explain_local import checks_md, label_of, load, paragraphs, parse_methods, usable
 from apps.explain_stream import stream
@@ -135,12 +135,8 @@ def actmax_default(model: Any, *options: Any) -> tuple[str, Any]:
     return _actmax_out(ACTMAX.get((name, cfg), lambda: compare_priors(net, cfg, shape)), classes)
 
 
-@guard
-def stop_actmax(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's running activation maximisation to stop after the current step."""
-    if STOPS.stop(request, "explain_actmax"):
-        return "⏹ stopping after the current step…"
-    return "Nothing is running: press **Maximise** first."
+stop_actmax = stop_button("explain_actmax", "⏹ stopping after the current step…",
+                           "Nothing is running: press **Maximise** first.")
 
 
 # ----------------------------------------------------------------------------- PCA / t-SNE

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import STOPS, guard, md_escape
+from apps.common import STOPS, guard, md_escape, stop_button
 from apps.explain_stream import stream
 from apps.imaging import INVERT_CHOICES, picked_image
 from dlcore.explain.names import METHOD_DISPLAY, METHOD_NAMES, NOISE_KINDS, NORM_MODES, SANITY_MODES
@@ -318,9 +318,5 @@ def sanity_default(model: Any, source: Any, index: Any, upload: Any, invert: Any
     return _sanity_out(sanity_check(net, picked.x, run, config={"mode": mode}), picked, classes, skipped)
 
 
-@guard
-def stop_sanity(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's running sanity check to stop after the current layer."""
-    if STOPS.stop(request, "explain_sanity"):
-        return "⏹ stopping after the current layer…"
-    return "Nothing is running: press **Run the sanity check** first."
+stop_sanity = stop_button("explain_sanity", "⏹ stopping after the current layer…",
+                           "Nothing is running: press **Run the sanity check** first.")

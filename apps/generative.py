@@ -12,8 +12,8 @@ from typing import Any
 
 import gradio as gr
 
-from apps.common import (HEAVY, LATEX, LIGHT, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef, Slider, guard,
-                         on, on_first_open)
+from apps.common import (HEAVY, LATEX, LIGHT, STOP_EXAMPLES, Dropdown, Endpoint, ErrorDemo, Number, Radio, SeedRef,
+                        Slider, guard, on, on_first_open)
 from apps.generative_diffusion import BETA_SCHEDULES, DIFFUSION_TOYS, SAMPLERS
 from apps.generative_diffusion import L as D
 from apps.generative_diffusion import forward, stop_toy, toy_diffusion
@@ -100,7 +100,7 @@ def _gan_tab() -> None:
         frame, curves = gr.Plot(show_label=False), gr.Plot(show_label=False)
     ins, outs = [ds, obj, steps, every, seed], [status, frame, curves]
     on(btn.click, gan_live, ins, outs, api_name="generative_gan", **HEAVY)
-    on(stop.click, stop_gan, None, status, api_name="generative_gan_stop", **LIGHT)
+    on(stop.click, stop_gan, status, status, api_name="generative_gan_stop", **LIGHT)
     on_first_open(gan_preview, ins, outs, **HEAVY)
     gr.Examples([D_GAN, ["ring", "non_saturating", 3000, 50, 0], ["ring", "minimax", 3000, 50, 0],
                  ["ring", "wgan", 3000, 50, 0], ["two_moons", "non_saturating", 3000, 50, 0],
@@ -199,7 +199,7 @@ def _toy_tab() -> None:
     strip = gr.Plot(show_label=False)
     ins, outs = [ds, steps, ti, smp, ss, n, seed], [status, loss, pic, strip]
     on(btn.click, toy_diffusion, ins, outs, api_name="generative_toy", **HEAVY)
-    on(stop.click, stop_toy, None, status, api_name="generative_toy_stop", **LIGHT)
+    on(stop.click, stop_toy, status, status, api_name="generative_toy_stop", **LIGHT)
     gr.Examples([D_TOY, ["gauss_1d", 1000, "scalar", "ddpm", 1000, 2000, 0], ["gauss_1d", 1000, "sinusoidal", "ddim", 50,
                                                                               2000, 0],
                  ["swiss_roll", 3000, "sinusoidal", "ddpm", 1000, 2000, 0]], ins, outs, fn=toy_diffusion,
@@ -225,7 +225,7 @@ def _score_tab() -> None:
     with gr.Row():
         hist, nb = gr.Plot(show_label=False), gr.Plot(show_label=False)
     on(btn.click, score, [gen, n, seed], [status, hist, nb], api_name="generative_score", **HEAVY)
-    on(stop.click, stop_score, None, status, api_name="generative_score_stop", **LIGHT)
+    on(stop.click, stop_score, status, status, api_name="generative_score_stop", **LIGHT)
     on_first_open(score, [gen, n, seed], [status, hist, nb], **HEAVY)
     gr.Examples([D_SCORE, [DDPM, 256, 1234]], [gen, n, seed], [status, hist, nb], fn=score, run_on_click=True,
                 cache_examples=False, label="Examples",
@@ -275,7 +275,7 @@ ENDPOINTS = [
                   (["moons", "wgan", 100, 50, 0], "data set 'moons' is not one of"),
                   (["ring", "wgan", 10**6, 50, 0], "generator steps = 1000000 is above the maximum 20000"),
                   (["ring", "wgan", 20000, 1, 0], "at most 400 per run")]),
-    Endpoint("generative_gan_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("generative_gan_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("generative_forward", heavy=True, examples=[D_FWD, [0, 1000, "cosine", 1000, 1e-4, 0.02]],
              facts=["t = 500 of T = 1000", "essentially pure noise"],
              bad=[([0, 500, "linear", 1000, 1.5, 0.02], "β_start = 1.5 must be in (0, 1)"),
@@ -287,14 +287,14 @@ ENDPOINTS = [
              bad=[(["mnist", *_TOY[1:]], "data set 'mnist' is not one of"),
                   (["gauss_1d", 10**6, *_TOY[2:]], "training steps = 1000000 is above the maximum 20000"),
                   ([*_TOY[:4], 5000, *_TOY[5:]], "sampling steps = 5000 is above the maximum 1000")]),
-    Endpoint("generative_toy_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("generative_toy_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("generative_ddpm", heavy=True, stateful=True, examples=[_IMG], facts=["4 DDPM samples, seed 0"],
              bad=[([0, 100, "ddim", 20, 0.0], "images = 100 is above the maximum 32"),
                   ([0, 4, "ddim", 20, 2.0], "η (DDIM noise) = 2 is above the maximum 1"),
                   ([0, 4, "euler", 20, 0.0], "sampler 'euler' is not one of")]),
     Endpoint("generative_ddpm_frame", heavy=True, examples=[[*_IMG, 0]], facts=["Kept frame 0"],
              bad=[([*_IMG, 99], "reverse step (kept frame) = 99 is above the maximum")]),
-    Endpoint("generative_ddpm_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("generative_ddpm_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
     Endpoint("generative_sweep", heavy=True, examples=[["5, 10", 4, 0]], facts=["DDIM steps vs quality"],
              bad=[(["5, 2000", 4, 0], "step counts to compare = 2000 is above the maximum 1000"),
                   (["five", 4, 0], "step counts to compare")]),
@@ -303,7 +303,7 @@ ENDPOINTS = [
     Endpoint("generative_score", heavy=True, stateful=True, examples=[[DCGAN, 100, 0]], facts=["IS analogue"],
              bad=[([DDPM, 1000, 0], "samples to score = 1000 is above the maximum 256"),
                   (["fmnist_cnn", 100, 0], "generator 'fmnist_cnn' is not one of")]),
-    Endpoint("generative_score_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("generative_score_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
 ]
 
 

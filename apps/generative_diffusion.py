@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import STOPS, guard, md_escape
+from apps.common import STOPS, guard, md_escape, stop_button
 from apps.explain_stream import stream
 from apps.generative_gan import TOY_TITLES, bar
 from dlcore.lazy import LazyCache
@@ -175,8 +175,5 @@ def toy_diffusion(dataset: Any, steps: Any, time_input: Any, sampler: Any, sampl
             yield (_toy_md(cfg, losses, out, scfg, out.result.seconds), loss_fig, pic, reverse_figure(out.result))
 
 
-@guard
-def stop_toy(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    if STOPS.stop(request, "generative_toy"):
-        return "⏹ stopping after the current step…"
-    return "Nothing is running: press **Train and sample** first."
+stop_toy = stop_button("generative_toy", "⏹ stopping after the current step…",
+                        "Nothing is running: press **Train and sample** first.")

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import STOPS, guard, md_escape
+from apps.common import STOPS, guard, md_escape, stop_button
 from dlcore.lazy import LazyCache
 from dlcore.textinput import parse_choice, parse_int, parse_number
 
@@ -224,12 +224,8 @@ def gan_live(dataset: Any, objective: Any, steps: Any, frame_every: Any, seed: A
             yield (md, gan_frame_figure(frame), gan_curves_figure(frame.curves, n_modes=frame.n_modes, critic=critic))
 
 
-@guard
-def stop_gan(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's running 2-D GAN to stop after the current step."""
-    if STOPS.stop(request, "generative_gan"):
-        return "⏹ stopping after the current step…"
-    return "Nothing is running: press **Train the GAN** first."
+stop_gan = stop_button("generative_gan", "⏹ stopping after the current step…",
+                        "Nothing is running: press **Train the GAN** first.")
 
 
 # ----------------------------------------------------------------------------- is it any good?
@@ -313,8 +309,5 @@ def score(name: Any, n: Any, seed: Any, request: gr.Request = None  # type: igno
     yield md, class_histogram_figure(sc, ref), neighbours_figure(x[:6], nb, max_rows=6)
 
 
-@guard
-def stop_score(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    if STOPS.stop(request, "generative_score"):
-        return "⏹ stopping after the current step…"
-    return "Nothing is running: press **Score** first."
+stop_score = stop_button("generative_score", "⏹ stopping after the current step…",
+                          "Nothing is running: press **Score** first.")

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import HEAVY, LIGHT, STOPS, Number, Radio, Slider, guard, on, on_first_open
+from apps.common import HEAVY, LIGHT, STOPS, Number, Radio, Slider, guard, on, on_first_open, stop_button
 from apps.explain_stream import stream
 from apps.generative_diffusion import L as D
 from apps.generative_diffusion import SAMPLERS
@@ -138,11 +138,8 @@ def _alpha_bar(t: int) -> float:
     return float(schedule_of(DDPM).alpha_bars[t])
 
 
-@guard
-def stop_ddpm(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    if STOPS.stop(request, "generative_ddpm"):
-        return "⏹ stopping after the current step…"
-    return "Nothing is running: press **Sample** first."
+stop_ddpm = stop_button("generative_ddpm", "⏹ stopping after the current step…",
+                         "Nothing is running: press **Sample** first.")
 
 
 def parse_counts(value: Any) -> list[int]:
@@ -280,7 +277,7 @@ def ddpm_tab() -> None:
     dep.success(ddpm_frame, [*ins, frame], [fstatus, ffig], api_visibility="private", **HEAVY)
     on(frame.release, ddpm_frame, [*ins, frame], [fstatus, ffig], api_name="generative_ddpm_frame",
        trigger_mode="always_last", **HEAVY)
-    on(stop.click, stop_ddpm, None, status, api_name="generative_ddpm_stop", **LIGHT)
+    on(stop.click, stop_ddpm, status, status, api_name="generative_ddpm_stop", **LIGHT)
     on(check.click, diffusers_check, [smp, steps, eta], status, api_name="generative_diffusers", **HEAVY)
     on_first_open(ddpm_default, ins, [*outs, fstatus, ffig], **HEAVY)
     gr.Examples([D_IMG, [0, 16, "ddpm", 1000, 0.0], [0, 16, "ddim", 10, 0.0], [0, 16, "ddim", 50, 1.0]], ins, outs,

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps import graphs_calc, graphs_more
-from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, guard, on,
-                         on_first_open)
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, Dropdown, Endpoint, ErrorDemo, Number, SeedRef,
+                        guard, on, stop_button)
 from apps.streaming import paced
 from dlcore.graphs.names import FEATURE_LABELS, FEATURES, MAX_EPOCHS, MAX_LABELLED
 
@@ -107,12 +107,8 @@ def _labelled(per_class: int) -> list[int]:
     return labelled_nodes(_karate(), per_class).tolist()
 
 
-@guard
-def stop_train(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's karate-club training after the current epoch."""
-    if STOPS.stop(request, "graphs_train"):
-        return "⏹ Stopping after the current epoch…"
-    return "Nothing is training right now: press **Train on the karate club**."
+stop_train = stop_button("graphs_train", "⏹ Stopping after the current epoch…",
+                          "Nothing is training right now: press **Train on the karate club**.")
 
 
 def _train_tab() -> None:
@@ -137,7 +133,7 @@ def _train_tab() -> None:
     curves = gr.Plot(label="accuracy per epoch", format="png", show_label=False)
     ins = [feats, lab, hidden, epochs, lr, seed]
     on(btn.click, train, ins, [md, fig, curves], api_name="graphs_train", **HEAVY)
-    on(stop.click, stop_train, None, md, api_name="graphs_train_stop", **LIGHT)
+    on(stop.click, stop_train, md, md, api_name="graphs_train_stop", **LIGHT)
     gr.Examples([TRAIN_DEFAULT, ["identity", 3, 4, 200, 0.01, 0], ["random", 1, 4, 200, 0.01, 0]], ins,
                 [md, fig, curves], fn=train, run_on_click=False, cache_examples=False, label="Examples",
                 example_labels=["one label per faction (the paper's demo)", "three labels per faction",
@@ -183,7 +179,7 @@ ENDPOINTS = [
                   (["identity", 1, 4, 10 ** 6, 0.01, 0], "epochs = 1000000 is above the maximum 500"),
                   (["identity", 1, 4, 200, 5, 0], "learning rate η = 5 is above the maximum 1"),
                   (["identity", 1, 1, 200, 0.01, 0], "hidden width = 1 is below the minimum 2")]),
-    Endpoint("graphs_train_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("graphs_train_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
     *graphs_more.ENDPOINTS,
 ]
 

@@ -11,7 +11,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import HEAVY, LATEX, LIGHT, STOPS, Dropdown, Endpoint, Number, Radio, Slider, guard, on
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, Dropdown, Endpoint, Number, Radio, Slider, guard,
+                        on, stop_button)
 from apps.streaming import FrameBudget
 from dlcore.textinput import parse_choice, parse_int
 
@@ -116,11 +117,8 @@ def landscape(grid: Any, seed: Any, images: Any, precision: Any = "auto",
                 yield _summary(land), gr.skip()
 
 
-@guard
-def stop_landscape(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    if STOPS.stop(request, TASK):
-        return "⏹ stopping after the current grid point …"
-    return "Nothing is running: press **Compute the landscape** first."
+stop_landscape = stop_button(TASK, "⏹ stopping after the current grid point …",
+                              "Nothing is running: press **Compute the landscape** first.")
 
 
 def landscape_tab() -> None:
@@ -143,7 +141,7 @@ def landscape_tab() -> None:
     fig = gr.Plot(show_label=False)
     ins = [grid, seed, images, arith]
     on(btn.click, landscape, ins, [status, fig], api_name="optim_landscape", **HEAVY)
-    on(stop.click, stop_landscape, None, status, api_name="optim_landscape_stop", **LIGHT)
+    on(stop.click, stop_landscape, status, status, api_name="optim_landscape_stop", **LIGHT)
     gr.Examples([D_LAND, [11, 1, 250, "auto"], [5, 0, 1000, "float32"], [25, 0, 1000, "auto"]], ins,
                 cache_examples=False,
                 example_labels=["11×11 on 250 images, seed 0", "another pair of directions (seed 1)",
@@ -159,5 +157,5 @@ LANDSCAPE_ENDPOINTS = [
                   ([3, -1, 100, "auto"], "direction seed = -1 is below the minimum 0"),
                   ([3, 0, 5000, "auto"], "test images = 5000 is above the maximum 1000"),
                   ([3, 0, 100, "float16"], "arithmetic 'float16' is not one of: 'float32', 'bfloat16', 'auto'")]),
-    Endpoint("optim_landscape_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("optim_landscape_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
 ]

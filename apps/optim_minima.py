@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import HEAVY, LATEX, LIGHT, STOPS, Endpoint, Number, Slider, guard, on
+from apps.common import HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, Endpoint, Number, Slider, guard, on, stop_button
 from dlcore.textinput import parse_int, parse_number
 
 #: The labels on the page, also used to name a bad value.
@@ -86,11 +86,8 @@ def minima(steps: Any, sgd_lr: Any, adam_lr: Any, seed: Any, request: gr.Request
                 yield _summary(cur), minima_figure(cur)
 
 
-@guard
-def stop_minima(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    if STOPS.stop(request, TASK):
-        return "⏹ stopping after the current step; the minima are then measured where the runs are …"
-    return "Nothing is running: press **Train both from one start** first."
+stop_minima = stop_button(TASK, "⏹ stopping after the current step; the minima are then measured where the runs are …",
+                           "Nothing is running: press **Train both from one start** first.")
 
 
 def minima_tab() -> None:
@@ -110,7 +107,7 @@ def minima_tab() -> None:
     fig = gr.Plot(show_label=False)
     ins = [steps, sgd, adam, seed]
     on(btn.click, minima, ins, [status, fig], api_name="optim_minima", **HEAVY)
-    on(stop.click, stop_minima, None, status, api_name="optim_minima_stop", **LIGHT)
+    on(stop.click, stop_minima, status, status, api_name="optim_minima_stop", **LIGHT)
     gr.Examples([D_MIN, [200, 0.05, 0.001, 1], [600, 0.05, 0.001, 0], [200, 0.2, 0.001, 0]], ins,
                 cache_examples=False,
                 example_labels=["200 steps each, seed 0", "another start (seed 1)", "600 steps each (a few minutes)",
@@ -125,5 +122,5 @@ MINIMA_ENDPOINTS = [
                   ([10, 2.0, 0.001, 0], "SGD-momentum learning rate = 2 is above the maximum 1"),
                   ([10, 0.05, 0.0, 0], "Adam learning rate = 0 is below the minimum 1e-05"),
                   ([10, 0.05, 0.001, -3], "seed = -3 is below the minimum 0")]),
-    Endpoint("optim_minima_stop", examples=[[]], facts=["Nothing is running"]),
+    Endpoint("optim_minima_stop", examples=STOP_EXAMPLES, facts=["Nothing is running", "The last run's summary."]),
 ]

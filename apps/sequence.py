@@ -14,8 +14,8 @@ from typing import Any, Iterator
 import gradio as gr
 
 from apps import sequence_inside, sequence_text
-from apps.common import (HEAVY, LATEX, LIGHT, STOPS, Checkbox, CheckboxGroup, Endpoint, ErrorDemo, Number, Radio,
-                         SeedRef, guard, md_escape, on, on_first_open)
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, Checkbox, CheckboxGroup, Endpoint, ErrorDemo,
+                        Number, Radio, SeedRef, guard, md_escape, on, on_first_open, stop_button)
 from apps.streaming import paced
 from dlcore.sequence.names import CELL_LABELS, CELLS, SINE_PRESETS
 from dlcore.sequence.names import LABELS as L
@@ -121,12 +121,8 @@ def sine_train(data: Any, cells: Any, epochs: Any, hidden: Any, lr: Any, batch: 
             yield sine_md(v, status), sine_figure(v.t, v.truth, v.predictions, v.curves, v.rolling, xlabel)
 
 
-@guard
-def stop_sine(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's sine race after the current step."""
-    if STOPS.stop(request, "sequence_sine"):
-        return "⏹ Stopping after the current step…"
-    return "Nothing is training right now: press **Train live**."
+stop_sine = stop_button("sequence_sine", "⏹ Stopping after the current step…",
+                         "Nothing is training right now: press **Train live**.")
 
 
 def _sine_tab() -> None:
@@ -156,7 +152,7 @@ def _sine_tab() -> None:
     on_first_open(sine_zoo, [data], [md, fig], **HEAVY)
     on([zoo_btn.click, data.input], sine_zoo, [data], [md, fig], api_name="sequence_sine_zoo", **HEAVY)
     on(run.click, sine_train, ins, [md, fig], api_name="sequence_sine_train", **HEAVY)
-    on(stop.click, stop_sine, None, md, api_name="sequence_sine_stop", **LIGHT)
+    on(stop.click, stop_sine, md, md, api_name="sequence_sine_stop", **LIGHT)
     gr.Examples(SINE_EXAMPLES, ins, [md, fig], fn=sine_train, run_on_click=True, cache_examples=False,
                 label="The seeds' runs (one click trains)", example_labels=[
                     "§dl_3_2 verbatim: LSTM, 50 epochs (≈ 3 s)", "§dl_3 data: RNN vs LSTM vs GRU, 50 epochs",
@@ -201,7 +197,7 @@ ENDPOINTS = [
                   ([*_S[:5], 1000, *_S[6:]], "batch size 1000 is larger than the 780 training windows"),
                   ([*_S[:6], 1, *_S[7:]], "window / sequence length = 1 is below the minimum 2"),
                   ([*_S[:4], "fast", *_S[5:]], "learning rate (Adam) could not be read: 'fast'")]),
-    Endpoint("sequence_sine_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("sequence_sine_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
     *sequence_inside.ENDPOINTS,
     *sequence_text.ENDPOINTS,
 ]

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import (HEAVY, LATEX, LIGHT, STOPS, CheckboxGroup, Endpoint, Number, Radio, guard, md_escape, on,
-                         on_first_open)
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, CheckboxGroup, Endpoint, Number, Radio, guard,
+                        md_escape, on, on_first_open, stop_button)
 from dlcore.sequence.names import CELL_LABELS, CELLS, NORMS
 from dlcore.sequence.names import LABELS as L
 
@@ -112,12 +112,8 @@ def clipping(cell: Any, scale: Any, tau: Any, lr: Any, epochs: Any,
         yield _clip_md(runs, status), clipping_figure(runs)
 
 
-@guard
-def stop_clipping(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's clipping runs after the current step."""
-    if STOPS.stop(request, "sequence_clip"):
-        return "⏹ Stopping after the current step…"
-    return "Nothing is training right now: press **Train both**."
+stop_clipping = stop_button("sequence_clip", "⏹ Stopping after the current step…",
+                             "Nothing is training right now: press **Train both**.")
 
 
 def inside_tab() -> None:
@@ -172,7 +168,7 @@ def gradients_tab() -> None:
     cfig = gr.Plot(label="loss and gradient norm", format="png", show_label=False)
     on_first_open(clipping, [ccell, scale, tau, lr, epochs], [cmd, cfig], **HEAVY)
     on(cbtn.click, clipping, [ccell, scale, tau, lr, epochs], [cmd, cfig], api_name="sequence_clip", **HEAVY)
-    on(cstop.click, stop_clipping, None, cmd, api_name="sequence_clip_stop", **LIGHT)
+    on(cstop.click, stop_clipping, cmd, cmd, api_name="sequence_clip_stop", **LIGHT)
 
 
 ENDPOINTS = [
@@ -194,5 +190,5 @@ ENDPOINTS = [
              bad=[(["rnn", 20, 1.0, 0.05, 3], "recurrent weight scale ρ = 20 is above the maximum 10"),
                   (["rnn", 2.0, 0, 0.05, 3], "clipping threshold τ = 0 is below the minimum 1e-06"),
                   (["rnn", 2.0, 1.0, 0.05, 100], "epochs = 100 is above the maximum 20")]),
-    Endpoint("sequence_clip_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("sequence_clip_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
 ]

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import (HEAVY, LATEX, LIGHT, STOPS, CheckboxGroup, Dropdown, Endpoint, Number, Radio, Slider,
-                         guard, md_escape, on, on_first_open, session_key)
+from apps.common import (HEAVY, LATEX, LIGHT, STOPS, STOP_EXAMPLES, CheckboxGroup, Dropdown, Endpoint, Number, Radio,
+                        Slider, guard, md_escape, on, on_first_open, session_key, stop_button)
 from apps.streaming import paced
 from dlcore.lazy import LazyCache
 from dlcore.sequence.names import ATTENTIONS, CELL_LABELS, CELLS, PLAYS, SEQ2SEQ_TASKS
@@ -91,12 +91,8 @@ def char_sample(temperature: Any, prime: Any, seed: Any, request: gr.Request = N
             f"{md_escape(cfg.play)}):\n\n```text\n{text}{out}\n```")
 
 
-@guard
-def stop_char(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's char-model training after the current step."""
-    if STOPS.stop(request, "sequence_char"):
-        return "⏹ Stopping after the current step…"
-    return "Nothing is training right now: press **Train**."
+stop_char = stop_button("sequence_char", "⏹ Stopping after the current step…",
+                         "Nothing is training right now: press **Train**.")
 
 
 def _s2s_md(runs: dict[str, Any], status: str) -> str:
@@ -145,12 +141,8 @@ def s2s_train(task: Any, attentions: Any, teacher: Any, epochs: Any, seed: Any,
                seq2seq_attention_figure(*amap) if amap is not None else None)
 
 
-@guard
-def stop_s2s(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Stop this user's seq2seq training after the current step."""
-    if STOPS.stop(request, "sequence_s2s"):
-        return "⏹ Stopping after the current step…"
-    return "Nothing is training right now: press **Train**."
+stop_s2s = stop_button("sequence_s2s", "⏹ Stopping after the current step…",
+                        "Nothing is training right now: press **Train**.")
 
 
 def char_tab() -> None:
@@ -177,7 +169,7 @@ def char_tab() -> None:
     on_first_open(char_train, ins, [md, fig], **HEAVY)
     on(run.click, char_train, ins, [md, fig], api_name="sequence_char", **HEAVY)
     on(again.click, char_sample, [temperature, prime, seed], more, api_name="sequence_char_sample", **HEAVY)
-    on(stop.click, stop_char, None, md, api_name="sequence_char_stop", **LIGHT)
+    on(stop.click, stop_char, md, md, api_name="sequence_char_stop", **LIGHT)
 
 
 def seq2seq_tab() -> None:
@@ -202,7 +194,7 @@ def seq2seq_tab() -> None:
     ins = [task, atts, teacher, epochs, seed]
     on_first_open(s2s_train, ins, [md, fig, amap], **HEAVY)
     on(run.click, s2s_train, ins, [md, fig, amap], api_name="sequence_s2s", **HEAVY)
-    on(stop.click, stop_s2s, None, md, api_name="sequence_s2s_stop", **LIGHT)
+    on(stop.click, stop_s2s, md, md, api_name="sequence_s2s_stop", **LIGHT)
     gr.Examples([S2S_DEFAULT, ["reverse", ["dot"], 0.5, 2, 0], ["sort", ["none", "general"], 1.0, 4, 0]], ins,
                 [md, fig, amap], fn=s2s_train, run_on_click=True, cache_examples=False, label="Examples",
                 example_labels=["reverse: without vs with attention", "teacher forcing 0.5",
@@ -221,12 +213,12 @@ ENDPOINTS = [
     Endpoint("sequence_char_sample", heavy=True, examples=[], facts=[],
              bad=[([0.8, "HAMLET.", 0], "no model has been trained in this session yet"),
                   ([-1, "HAMLET.", 0], "temperature T = -1 is below the minimum 0.01")]),
-    Endpoint("sequence_char_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("sequence_char_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
     Endpoint("sequence_s2s", heavy=True, stateful=True, examples=[["reverse", ["dot"], 1.0, 1, 0]],
              facts=["1 of 1 runs"],
              bad=[(["shuffle", ["dot"], 1.0, 1, 0], "task 'shuffle' is not one of"),
                   (["reverse", [], 1.0, 1, 0], "tick at least one variant"),
                   (["reverse", ["dot"], 1.5, 1, 0], "teacher forcing ratio = 1.5 is above the maximum 1"),
                   (["reverse", ["dot"], 1.0, 99, 0], "epochs = 99 is above the maximum 30")]),
-    Endpoint("sequence_s2s_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("sequence_s2s_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
 ]

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from apps.common import (HEAVY, LIGHT, STOPS, Checkbox, Dropdown, Endpoint, ErrorDemo, Number, SeedRef, Slider,
-                         guard, md_escape, on, on_first_open)
+from apps.common import (HEAVY, LIGHT, STOPS, STOP_EXAMPLES, Checkbox, Dropdown, Endpoint, ErrorDemo, Number, SeedRef,
+                        Slider, guard, md_escape, on, on_first_open, stop_button)
 from dlcore.train.names import OPTIMIZER_RULES
 from dlcore.train.spec import PRESETS, SPEC_FIELDS, PlaygroundSpec, field_choices, spec_from_values, spec_values
 
@@ -189,12 +189,8 @@ def first_run(*args: Any) -> tuple:
     return board.frame(final=True, extra=note)
 
 
-@guard
-def stop_training(request: gr.Request = None) -> str:  # type: ignore[assignment]
-    """Ask this user's running training to stop after the current step."""
-    if STOPS.stop(request, "train"):
-        return "⏹ Stopping after the current step…"
-    return "Nothing is training right now: press **Train** to start a run."
+stop_training = stop_button("train", "⏹ Stopping after the current step…",
+                             "Nothing is training right now: press **Train** to start a run.")
 
 
 @guard
@@ -260,7 +256,7 @@ def build() -> None:
     gr.Markdown(NOTES)
     on_first_open(first_run, [*inputs, runs], outputs, **HEAVY)
     on(run_btn.click, train, [*inputs, runs], outputs, api_name="train", **HEAVY)
-    on(stop_btn.click, stop_training, None, status, api_name="train_stop", **LIGHT)
+    on(stop_btn.click, stop_training, status, status, api_name="train_stop", **LIGHT)
     on(clear_btn.click, clear_runs, None, [runs, compare, status], api_name="train_clear_runs", **LIGHT)
 
 
@@ -306,7 +302,7 @@ ENDPOINTS = [
         (_with(architecture="lenet5"), "needs image data"),
         (_with(optimizer=["Adam"]), "Optimizer (优化器) a list of 1 item(s) is not one of"),
     ]),
-    Endpoint("train_stop", examples=[[]], facts=["Nothing is training"]),
+    Endpoint("train_stop", examples=STOP_EXAMPLES, facts=["Nothing is training", "The last run's summary."]),
     Endpoint("train_clear_runs", examples=[[]], facts=["cleared"]),
 ]
 

@@ -186,10 +186,10 @@ def test_stop_keeps_the_query_attack_as_it_is(fashion):
     gen = B.blackbox(*_P, "finite_difference", 0.1, 0.01, 20, 20_000, request=req)
     first = next(gen)
     assert first[0].startswith("⏳")
-    assert B.stop_blackbox(req).startswith("⏹")
+    assert B.stop_blackbox(request=req).startswith("⏹")
     last = _last(gen)
     assert last[0].startswith("⏹ **stopped**") and last[1] is not None
-    assert "Nothing is running" in B.stop_blackbox(req)
+    assert "Nothing is running" in B.stop_blackbox(request=req)
 
 
 def test_the_substitute_route_reports_transfer_and_queries(fashion):
@@ -214,7 +214,7 @@ def test_the_notes_retraining_loop_runs_and_stops(fashion):
     req = _request()
     gen = D.retrain(3, "pgd", 0.1, 3, 1, 200, 100, request=req)
     next(gen)
-    D.stop_retrain(req)
+    D.stop_retrain(request=req)
     assert _last(gen)[0].startswith("⏹ **stopped**")
 
 

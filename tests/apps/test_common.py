@@ -235,3 +235,24 @@ def test_every_call_and_every_resume_starts_from_the_default_thread_count():
     gen = streamed()
     assert [_left_at(other, lambda: next(gen)) for _ in range(3)] == [runtime.DEFAULT_THREADS] * 3
     assert _left_at(other, lambda: list(worker())) == [runtime.DEFAULT_THREADS]
+
+
+def test_a_stop_with_nothing_running_keeps_the_finished_status_and_says_so_once() -> None:
+    """A Stop pressed after the run ended (or on a cached result) must not wipe that run's summary."""
+    from types import SimpleNamespace
+
+    from apps.common import STOPS, stop_button
+
+    stop = stop_button("unit_stop", "⏹ stopping after the current step…", "Nothing is running: press **Go** first.")
+    req = SimpleNamespace(session_hash="stop-keeps")
+    summary = "**Done**: loss 0.25 after 40 steps."
+    kept = stop(summary, request=req)
+    assert kept == summary + "\n\n*Nothing is running: press **Go** first.*"
+    assert stop(kept, request=req) == kept                       # pressed again: the note once
+    for junk in ("", "   ", None, 3.5, ["x"], {"a": 1}, "x" * 20_001):
+        assert stop(junk, request=req) == "Nothing is running: press **Go** first.", repr(junk)[:40]
+    assert stop("Nothing is running: press **Go** first.", request=req) == "Nothing is running: press **Go** first."
+    with STOPS.running(req, "unit_stop") as ev:
+        assert stop(summary, request=req) == "⏹ stopping after the current step…" and ev.is_set()
+    assert stop(request=req) == "Nothing is running: press **Go** first."
+    assert stop.__name__ == "stop_unit_stop"

@@ -109,11 +109,11 @@ def test_the_loop_streams_progress_then_the_rounds():
 def test_stop_ends_the_users_loop_and_says_so():
     req = SimpleNamespace(session_hash="stop-me")
     stop = run.stopper("iterative", "the loop")
-    assert "Nothing is running" in stop(req)
+    assert "Nothing is running" in stop(request=req)
     gen = prune.iterative(0.9, 4, "cubic", 500, 0, 0.002, "magnitude", "global", req)
     first = next(gen)
     assert first[0].startswith("⏳")
-    assert "Stopping the loop" in stop(req)
+    assert "Stopping the loop" in stop(request=req)
     head = list(gen)[-1][0]
     assert "⏹ **stopped**" in head and not run.STOPS.is_running(req, "iterative")
 

@@ -114,10 +114,10 @@ def test_sanity_streams_and_stop_keeps_the_steps_done() -> None:
     for out in gen:
         frames.append(out)
         if len(frames) == 1:
-            assert X.stop_sanity(req).startswith("⏹")
+            assert X.stop_sanity(request=req).startswith("⏹")
     assert frames[0][0].startswith("⏳")
     assert "⏹ **stopped**" in frames[-1][0]
-    assert "Nothing is running" in X.stop_sanity(req)
+    assert "Nothing is running" in X.stop_sanity(request=req)
 
 
 def test_sanity_default_states_the_papers_finding() -> None:
@@ -138,7 +138,7 @@ def test_activation_maximisation_stop_keeps_what_was_found() -> None:
     for out in G.actmax(*args, request=req):
         frames.append(out)
         if len(frames) == 1:
-            assert G.stop_actmax(req).startswith("⏹")
+            assert G.stop_actmax(request=req).startswith("⏹")
     assert "⏹ **stopped**" in frames[-1][0] and frames[-1][1] is not None
     with pytest.raises(gr.Error, match="index 99 must be < 10"):
         list(G.actmax(tab.MODEL, "class", 99, *tab.D_ACTMAX[3:], request=_request("bad")))

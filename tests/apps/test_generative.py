@@ -102,10 +102,10 @@ def test_live_gan_stops_on_request() -> None:
     run = G.gan_live("ring", "non_saturating", 4000, 10, 0, request=req)
     first = next(run)
     assert "⏳ training" in first[0]
-    assert "stopping" in G.stop_gan(req)
+    assert "stopping" in G.stop_gan(request=req)
     last = list(run)[-1]
     assert "⏹ stopped" in last[0]
-    assert "Nothing is running" in G.stop_gan(req)
+    assert "Nothing is running" in G.stop_gan(request=req)
 
 
 @pytest.mark.parametrize("args,fragment", [
@@ -214,7 +214,7 @@ def test_score_stops_on_request() -> None:
     run = G.score(G.DDPM, 64, 3, request=req)
     first = next(run)
     assert "⏳ sampling" in first[0]
-    G.stop_score(req)
+    G.stop_score(request=req)
     assert "⏹ stopped" in list(run)[-1][0]
 
 

@@ -41,6 +41,8 @@ def test_the_landscape_streams_rows_and_the_centre_is_the_models_loss() -> None:
     assert "Arithmetic: float32." in md
     again = list(P.landscape(5, 3, 20, "float32", request=_Req("landscape-a")))
     assert len(again) == 2 and again[-1][0] == md  # the kept result, its original timing included
+    late = P.stop_landscape(md, request=_Req("landscape-a"))  # Stop pressed after it finished: the summary stays
+    assert late.startswith(md) and late.endswith("*Nothing is running: press **Compute the landscape** first.*")
 
 
 def test_stop_ends_the_grid_early() -> None:
@@ -51,11 +53,11 @@ def test_stop_ends_the_grid_early() -> None:
     first = next(run)    # row 1 done
     n = re.match(r"⏳ (\d+)/49 points: row 2/7", first[0])
     assert n and 7 <= int(n[1]) <= 49, first[0]  # row 1, and any of the later rows (all queued at once)
-    assert "stopping" in P.stop_landscape(req)
+    assert "stopping" in P.stop_landscape(request=req)
     last = list(run)[-1]
     stopped = re.match(r"⏹ stopped after (\d+)/49 points \(.*only the (\d) finished row", last[0])
     assert stopped and int(stopped[1]) == 7 * int(stopped[2]), last[0]  # whole rows only
-    assert "Nothing is running" in P.stop_landscape(req)
+    assert "Nothing is running" in P.stop_landscape(request=req)
 
 
 def test_a_bfloat16_grid_says_so_and_reports_its_measured_check() -> None:

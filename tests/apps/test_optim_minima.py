@@ -26,7 +26,7 @@ def test_the_panel_ends_with_both_minima_measured() -> None:
 
 
 def test_stop_belongs_to_the_session() -> None:
-    assert "Nothing is running" in P.stop_minima(_Req("minima-idle"))
+    assert "Nothing is running" in P.stop_minima(request=_Req("minima-idle"))
 
 
 @pytest.mark.parametrize("args,msg", [((5, 0.05, 0.001, 0), "steps = 5 is below the minimum 10"),

@@ -90,10 +90,10 @@ def test_diverging_run_stops_and_says_so():
 
 def test_stop_button_stops_the_users_run_and_says_so():
     req = SimpleNamespace(session_hash="abc")
-    assert "Nothing" in tab.stop_training(req)
+    assert "Nothing" in tab.stop_training(request=req)
     gen = tab.train(*_with(epochs=400), None, req)
     next(gen), next(gen)  # started
-    assert "Stopping" in tab.stop_training(req)
+    assert "Stopping" in tab.stop_training(request=req)
     last = list(gen)[-1]
     assert "stopped" in last[0] and "Stopped" in last[0] and last[-1]["runs"][0].status == "stopped"
     assert not tab.STOPS.is_running(req, "train")
