@@ -137,7 +137,8 @@ def landscape_tab() -> None:
         btn = gr.Button("Compute the landscape", variant="primary", elem_id="optim-landscape-run")
         stop = gr.Button("Stop", elem_id="optim-landscape-stop")
     status = gr.Markdown("Press **Compute the landscape**: the picture fills row by row. A finished result is kept, "
-                         "so the same settings come back at once.", latex_delimiters=LATEX)
+                         "so the same settings come back at once.", latex_delimiters=LATEX,
+                         elem_id="optim-landscape-status")
     fig = gr.Plot(show_label=False)
     ins = [grid, seed, images, arith]
     on(btn.click, landscape, ins, [status, fig], api_name="optim_landscape", **HEAVY)

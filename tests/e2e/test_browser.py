@@ -123,6 +123,39 @@ def test_tab_runs_its_default_example(browser_page, name, mod):
     assert not console_errors, console_errors
 
 
+def test_a_stop_pressed_after_the_run_keeps_its_summary(browser_page):
+    """Every Stop button is apps.common.stop_button: pressed when nothing runs, it keeps the
+    finished run's status and adds its note once (the landscape stands for all of them)."""
+    from apps import optim
+
+    page, _, _ = browser_page
+    open_tab(page, optim.TITLE)
+    page.get_by_role("tab", name="A real network's landscape", exact=True).click()
+    try:
+        _late_stop_keeps_the_summary(page)
+    finally:  # the next tests expect the tab's first panel
+        page.get_by_role("tab", name="Race on a surface", exact=True).click()
+
+
+def _late_stop_keeps_the_summary(page) -> None:
+    page.get_by_text("5×5 on all 1,000 images, float32", exact=True).click()
+    page.locator("#optim-landscape-run").click()
+    status = page.locator("#optim-landscape-status")
+    deadline = time.time() + 240
+    while "5×5 grid" not in status.inner_text() and time.time() < deadline:
+        time.sleep(0.5)
+    summary = status.inner_text()
+    assert "5×5 grid on the first 1,000 test images" in summary, summary
+    page.locator("#optim-landscape-stop").click()
+    deadline = time.time() + 30
+    while "Nothing is running" not in status.inner_text() and time.time() < deadline:
+        time.sleep(0.3)
+    page.locator("#optim-landscape-stop").click()       # again: the note is not repeated
+    time.sleep(2)
+    after = status.inner_text()
+    assert after.startswith(summary.strip()) and after.count("Nothing is running") == 1, after
+
+
 @pytest.mark.parametrize("name,mod", tab_modules(), ids=[n for n, _ in tab_modules()])
 def test_tab_shows_an_error_once_and_readably(browser_page, name, mod):
     """Issue 10: errors from quick buttons showed a bare red "Error" badge and often no message."""
