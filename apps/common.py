@@ -39,6 +39,7 @@ import gradio as gr
 from apps.contract import Endpoint, ErrorDemo, SeedRef, iter_outputs
 from apps.stops import STOPS, StopRegistry, session_key
 from apps.streaming import pin_threads
+from dlcore.textinput import MAX_TEXT_CHARS
 
 __all__ = ["guard", "on", "with_failure_policy", "live", "md_escape", "LIGHT", "HEAVY", "LATEX", "Endpoint", "SeedRef", "InternalError",
            "Number", "Slider", "Dropdown", "Radio", "Checkbox", "CheckboxGroup", "STOPS", "StopRegistry",
@@ -168,8 +169,6 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 #: The API examples of every Stop endpoint: no status shown yet, and a finished run's summary to keep.
 STOP_EXAMPLES: list[list[Any]] = [[""], ["**Finished.** The last run's summary."]]
-#: The longest status a Stop handler keeps (anything longer, or not text, is not a status this app wrote).
-STATUS_MAX = 20_000
 
 
 def stop_button(task: str, stopping: str, idle: str) -> Callable[..., str]:
@@ -186,7 +185,7 @@ def stop_button(task: str, stopping: str, idle: str) -> Callable[..., str]:
     def stop(current: Any = "", request: gr.Request = None) -> str:  # type: ignore[assignment]
         if STOPS.stop(request, task):
             return stopping
-        kept = current.strip() if isinstance(current, str) and len(current) <= STATUS_MAX else ""
+        kept = current.strip() if isinstance(current, str) and len(current) <= MAX_TEXT_CHARS else ""  # else not ours
         if not kept or kept == idle:
             return idle
         return kept if kept.endswith(note.strip()) else kept + note

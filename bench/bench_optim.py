@@ -18,7 +18,7 @@ Prints JSON lines. Targets from the issue, on this 2-core CPU:
   own float32 forward per point (the peer; 442 s for the grid on 2026-12-02 under load) and the
   arithmetic floor (the passes' FLOPs at the measured GEMM peak of that dtype on both cores) and
   ``conv2_alone_s``, the grid's second convolution alone as oneDNN runs it with both cores busy (on a
-  CPU without bfloat16 matrix units, 2026-12-07: 20.5-21.6 s, the target on its own);
+  CPU without bfloat16 matrix units, 2026-12-07: 17.8-22.3 s over four runs, about the whole target on its own);
 * ``optim_landscape_point_1thread``: one grid point on one torch thread, CNNForward against the module;
 * ``optim_http_race``: the tab's default race (6 × 300 steps, the contour picture, the loss picture)
   through ``POST /gradio_api/run/optim_race`` <= 300 ms, with a bare Gradio server's no-op endpoint
@@ -142,7 +142,7 @@ def landscape_figure() -> None:
             a @ b
         peaks[dt] = 5 * 2 * 2048 ** 3 / (time.perf_counter() - t) / 1e9
     torch.set_num_threads(1)
-    conv2 = {dt: _conv2_seconds(model, x, dt) for dt in (torch.float32, torch.bfloat16)}
+    conv2: dict = {}                                      # per dtype, measured once when a grid ran in it
     for precision in ("auto", "float32"):                # the tab's default first, then the exact arithmetic
         before = load_avg()
         t0 = time.perf_counter()
@@ -151,6 +151,8 @@ def landscape_figure() -> None:
         seconds = time.perf_counter() - t0
         dt = torch.bfloat16 if land.precision == "bfloat16" else torch.float32
         peak = peaks[dt]
+        if dt not in conv2:
+            conv2[dt] = _conv2_seconds(model, x, dt)
         emit("optim_landscape_25x25" if precision == "auto" else "optim_landscape_25x25_float32", round(seconds, 1),
              "s", target="<= 20 s", precision=land.precision, check_rel=land.check, load_avg_before=before,
              load_avg_after=load_avg(), per_point_ms=round(1000 * seconds / 625, 1),

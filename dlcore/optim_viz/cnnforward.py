@@ -73,6 +73,11 @@ def bf16_speedup() -> float:
     return best(torch.float32) / best(torch.bfloat16)
 
 
+def _check_dtype(dtype: torch.dtype) -> None:
+    if dtype not in DTYPES.values():
+        raise ValueError(f"dtype {dtype} is not one of {', '.join(DTYPES)}")
+
+
 def _fold(theta: dict[str, torch.Tensor], bn: nn.BatchNorm2d, conv: str, norm: str
           ) -> tuple[torch.Tensor, torch.Tensor]:
     """(W', b') of conv ``conv`` followed by eval-mode BatchNorm ``norm`` (parameters from θ,
@@ -109,8 +114,7 @@ class CNNForward:
 
     def __init__(self, net: nn.Module, x: torch.Tensor, chunk: int = CHUNK, dtype: torch.dtype = torch.float32
                  ) -> None:
-        if dtype not in DTYPES.values():
-            raise ValueError(f"dtype {dtype} is not one of {', '.join(DTYPES)}")
+        _check_dtype(dtype)
         if not self.supports(net):
             raise TypeError(f"{type(net).__name__} is not a SmallCNN: use the module itself")
         if x.dim() != 4 or x.shape[-1] != x.shape[-2] or x.shape[-1] % 4:
@@ -129,8 +133,7 @@ class CNNForward:
 
     def with_dtype(self, dtype: torch.dtype) -> "CNNForward":
         """The same forward in ``dtype``, sharing these unfolded images (float32 in both; no copy)."""
-        if dtype not in DTYPES.values():
-            raise ValueError(f"dtype {dtype} is not one of {', '.join(DTYPES)}")
+        _check_dtype(dtype)
         twin = copy.copy(self)
         twin.dtype = dtype
         return twin

@@ -23,9 +23,9 @@ the points of a row spread over ``workers`` threads and the next row queued behi
 so that no worker idles at a row's end. ``bench/bench_optim.py`` prints each run beside two floors
 measured in the same run: the FLOPs at the 2048² matrix-multiply peak of both cores, and the second
 convolution alone as oneDNN runs it. Measured (2026-12-07, 2 cores with AVX-512 and no bfloat16
-matrix units, idle): 25×25 on 1,000 images in 32.9-36.7 s in float32, against 20.2-33 s for the
-GEMM floor and 20.5-21.6 s for the second convolution alone; the module's own forward would take
-378-392 s. Winograd F(2×2, 3×3) in torch operations (2.25× fewer multiplies in that convolution)
+matrix units, idle): 25×25 on 1,000 images in 32.2-36.7 s in float32, against 20.2-33 s for the
+GEMM floor and 17.8-22.3 s for the second convolution alone; the module's own forward would take
+378-427 s. Winograd F(2×2, 3×3) in torch operations (2.25× fewer multiplies in that convolution)
 and NNPACK's Winograd both measured slower than oneDNN's direct convolution here.
 
 ``precision="bfloat16"`` (or ``"auto"``: bfloat16 when :func:`~dlcore.optim_viz.cnnforward.bf16_speedup`
