@@ -37,6 +37,29 @@ from apps.streaming import pin_threads  # noqa: E402
 # one request's threads is not stranded in a per-thread heap (apps/memory.py, bench/bench_memory.py).
 tune_malloc()
 
+
+def headless_matplotlib() -> None:
+    """Select Agg and import ``matplotlib.pyplot`` whole, here in the main thread, before any
+    request or warm-up thread exists.
+
+    Gradio wraps every event in ``matplotlib.use("agg")`` and a restore (``gradio.utils.
+    MatplotlibBackendMananger``), and ``matplotlib.use`` calls ``switch_backend`` on whatever
+    ``sys.modules["matplotlib.pyplot"]`` holds. Captum's first import (a tab's warm-up thread)
+    imports pyplot; a click landing in those milliseconds met a half-imported pyplot and failed
+    with "partially initialized module 'matplotlib.pyplot' has no attribute 'switch_backend'"
+    (CI, stop 24; tests/test_launch.py reproduces it). Imported once here (~25 ms after
+    matplotlib itself), pyplot is never half-imported again. No figure goes through pyplot:
+    dlcore/plotting builds ``Figure`` objects.
+    """
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+
+headless_matplotlib()
+
 import gradio as gr  # noqa: E402
 
 from apps import TABS  # noqa: E402
