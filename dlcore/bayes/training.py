@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from dlcore.bayes.models import BayesianMLP, DropoutMLP, sine_data
 from dlcore.bayes.names import MAX_DROPOUT, MAX_EPOCHS, MAX_KL_WEIGHT, MAX_LR, MAX_NOISE, MAX_SAMPLES, MAX_SEED
+from dlcore.textinput import parse_number
 from dlcore.train.runtime import threads_per_step, torch_threads
 
 __all__ = ["VIConfig", "DropoutConfig", "Frame", "Run", "Predictive", "train_variational", "train_mc_dropout",
@@ -61,27 +62,18 @@ class DropoutConfig:
     hidden: int = 64
 
 
-def _check(value: float, name: str, lo: float, hi: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value)):
-        raise ValueError(f"{name} = {value!r} must be a finite number")
-    if value < lo:
-        raise ValueError(f"{name} = {value:g} is below the minimum {lo:g}")
-    if value > hi:
-        raise ValueError(f"{name} = {value:g} is above the maximum {hi:g}")
-
-
 def check_config(cfg: VIConfig | DropoutConfig) -> None:
     """Raise ValueError naming the first setting outside its range (the tab's labels)."""
-    _check(cfg.epochs, "epochs", 1, MAX_EPOCHS)
-    _check(cfg.lr, "learning rate", 1e-5, MAX_LR)
-    _check(cfg.samples, "predictive samples M", 2, MAX_SAMPLES)
-    _check(cfg.noise, "noise σ_y", 0, MAX_NOISE)
-    _check(cfg.seed, "seed", 0, MAX_SEED)
-    _check(cfg.hidden, "hidden units", 1, 256)
+    parse_number(cfg.epochs, "epochs", lo=1, hi=MAX_EPOCHS)
+    parse_number(cfg.lr, "learning rate", lo=1e-5, hi=MAX_LR)
+    parse_number(cfg.samples, "predictive samples M", lo=2, hi=MAX_SAMPLES)
+    parse_number(cfg.noise, "noise σ_y", lo=0, hi=MAX_NOISE)
+    parse_number(cfg.seed, "seed", lo=0, hi=MAX_SEED)
+    parse_number(cfg.hidden, "hidden units", lo=1, hi=256)
     if isinstance(cfg, VIConfig):
-        _check(cfg.kl_weight, "KL weight λ", 0, MAX_KL_WEIGHT)
+        parse_number(cfg.kl_weight, "KL weight λ", lo=0, hi=MAX_KL_WEIGHT)
     else:
-        _check(cfg.p, "dropout p", 0, MAX_DROPOUT)
+        parse_number(cfg.p, "dropout p", lo=0, hi=MAX_DROPOUT)
 
 
 @dataclass(frozen=True)
@@ -198,7 +190,7 @@ def predictive(run: Run, x: torch.Tensor, samples: int | None = None) -> Predict
         samples: M (default: the run's ``config.samples``).
     """
     m = int(run.config.samples if samples is None else samples)
-    _check(m, "predictive samples M", 2, MAX_SAMPLES)
+    parse_number(m, "predictive samples M", lo=2, hi=MAX_SAMPLES)
     x = x.reshape(-1, 1)
     g = torch.Generator()
     g.set_state(run.rng_state)
