@@ -148,7 +148,8 @@ def test_building_the_app_imports_no_torch() -> None:
     warm-up thread imports them afterwards (issue 10: cold start)."""
     code = ("import sys, launch\n"
             "launch.build_demo()\n"
-            "heavy = [m for m in ('torch', 'transformers', 'sklearn', 'scipy', 'sympy', 'captum', 'torchvision')"
+            "heavy = [m for m in ('torch', 'transformers', 'sklearn', 'scipy', 'sympy', 'captum', 'torchvision',"
+            " 'networkx', 'torch_geometric')"
             " if m in sys.modules]\n"
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)

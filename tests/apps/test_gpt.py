@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -19,7 +17,7 @@ from apps.common import STOPS, InternalError
 from dlcore import hub
 from dlcore.nlp.decoding import DecodeConfig, beam_search, stream_generate
 from dlcore.nlp.tokens import readable_token
-from tests.conftest import ROOT, free_port
+from tests.conftest import free_port
 from tests.dlcore.nlp.fakehub import black_hole
 from tests.dlcore.nlp.tiny_causal import tiny_llama
 
@@ -60,12 +58,8 @@ def test_declarations():
     assert sum(1 for _ in open(G.__file__, encoding="utf-8")) <= 350
 
 
-@pytest.mark.slow  # a fresh interpreter imports gradio (~5-10 s)
-def test_build_imports_no_torch_and_wires_fetch_before_the_heavy_event():
-    code = ("import sys, gradio as gr, apps.gpt as G\nwith gr.Blocks() as d: G.build()\n"
-            "print([m for m in ('torch', 'transformers') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+def test_build_wires_fetch_before_the_heavy_event():
+    """(That building the app imports no torch or transformers: tests/test_layering.py.)"""
     with gr.Blocks() as demo:
         G.build()
     fns = {f.api_name: f for f in demo.fns.values() if f.api_name}
