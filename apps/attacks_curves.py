@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from typing import Any, Iterator
 
 import gradio as gr
@@ -15,6 +14,7 @@ import gradio as gr
 from apps.attacks_defend import parse_names
 from apps.attacks_run import L, natural_and_robust, pct, stream
 from apps.common import STOPS, guard, md_escape, stop_button
+from apps.streaming import FrameBudget
 from dlcore.attacks.names import CURVE_ATTACKS, DEFAULT_EPS, DEFENSE_DISPLAY, DEFENSE_NAMES
 from dlcore.textinput import parse_choice, parse_int, parse_number, parse_text
 
@@ -132,18 +132,19 @@ def curves(models: Any, shield: Any, attacks: Any, n: Any, steps: Any, eps: Any,
                                    gradient_models=grads, callback=record, stop_event=stop)
 
         yield f"⏳ {total} points to measure on {k} test images…", gr.skip()
-        drawn = time.perf_counter()
+        budget = FrameBudget(every=REDRAW_S)  # drawing holds the GIL the attacks' thread needs
         for m, res, done in stream(work, stop):
             if not done:
-                fig = gr.skip()
-                if points and time.perf_counter() - drawn > REDRAW_S:
-                    with lock:
-                        part = _partial(dict(points), dict(clean), list(chosen), atks, budgets, k, t)
-                    fig = accuracy_curves(part)
-                    drawn = time.perf_counter()
                 last = (f" · last: {md_escape(m['model'])}, {m['attack'].upper()}, ε = {m['eps']:g} → "
                         f"{pct(m['accuracy'])}") if "model" in m else ""
-                yield f"⏳ {len(points)}/{total} points{last} · {m['seconds']:.1f} s · Stop keeps the points done", fig
+                text = f"⏳ {len(points)}/{total} points{last} · {m['seconds']:.1f} s · Stop keeps the points done"
+                if points and budget.due():
+                    with budget.drawing():
+                        with lock:
+                            part = _partial(dict(points), dict(clean), list(chosen), atks, budgets, k, t)
+                        yield text, accuracy_curves(part)
+                else:
+                    yield text, gr.skip()
                 continue
             yield _curves_md(res), accuracy_curves(res)
 

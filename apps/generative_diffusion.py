@@ -15,6 +15,7 @@ import gradio as gr
 
 from apps.common import STOPS, guard, md_escape, stop_button
 from apps.explain_stream import stream
+from apps.streaming import FrameBudget
 from apps.generative_gan import TOY_TITLES, bar
 from dlcore.lazy import LazyCache
 from dlcore.textinput import parse_choice, parse_int, parse_number
@@ -144,11 +145,16 @@ def toy_diffusion(dataset: Any, steps: Any, time_input: Any, sampler: Any, sampl
     with STOPS.running(request, "generative_toy") as stop, torch_threads(1):
         trained = TOYS.peek(cfg)
         if trained is None:
-            frame = None
+            frame, budget = None, FrameBudget(every=1.0)  # a figure per frame doubled the run through the server
             for frame in train_toy_diffusion(cfg, stop_event=stop):
-                if frame.status == "running":
-                    yield (f"⏳ training: step {frame.step}/{frame.total} {bar(frame.step, frame.total)}",
-                           loss_figure(frame.losses, total=frame.total), gr.skip(), gr.skip())
+                if frame.status != "running":
+                    continue
+                text = f"⏳ training: step {frame.step}/{frame.total} {bar(frame.step, frame.total)}"
+                if budget.due():
+                    with budget.drawing():
+                        yield text, loss_figure(frame.losses, total=frame.total), gr.skip(), gr.skip()
+                else:
+                    yield text, gr.skip(), gr.skip(), gr.skip()
             assert frame is not None
             if frame.status != "finished":
                 yield (f"⏹ {frame.status} at step {frame.step}/{frame.total}: nothing sampled. {md_escape(frame.message)}",
@@ -160,12 +166,13 @@ def toy_diffusion(dataset: Any, steps: Any, time_input: Any, sampler: Any, sampl
         loss_fig = loss_figure(losses, total=cfg.steps)
         work = lambda cb: sample_toy_diffusion(model, schedule, m, scfg, seed=sd, keep=8, dataset=cfg.dataset,  # noqa: E731
                                                callback=cb, stop_event=stop)
-        total = scfg.steps
+        total, shown = scfg.steps, False
         for p, out in stream(work, stop=stop):
             if out is None:
                 i = p.get("step", -1) + 1
-                yield (f"⏳ reverse chain: step {i}/{total} {bar(i, total)} (t = {p.get('t', '…')})", loss_fig,
-                       gr.skip(), gr.skip())
+                yield (f"⏳ reverse chain: step {i}/{total} {bar(i, total)} (t = {p.get('t', '…')})",
+                       gr.skip() if shown else loss_fig, gr.skip(), gr.skip())  # the whole curve, sent once
+                shown = True
                 continue
             if out.result.status == "stopped":
                 yield (f"⏹ stopped the reverse chain after {out.result.model_calls}/{total} steps.", loss_fig, None, None)

@@ -70,7 +70,7 @@ def minima(steps: Any, sgd_lr: Any, adam_lr: Any, seed: Any, request: gr.Request
            ) -> Iterator[tuple[str, Any]]:
     """Stream both runs' training, then the line and the slices; Stop ends training early."""
     cfg = parse_minima(steps, sgd_lr, adam_lr, seed)
-    from apps.streaming import progress_stream
+    from apps.streaming import FrameBudget, progress_stream
     from dlcore.optim_viz.minima import compare_minima
     from dlcore.plotting.optim_viz import minima_figure
     from dlcore.train.runtime import torch_threads
@@ -80,10 +80,16 @@ def minima(steps: Any, sgd_lr: Any, adam_lr: Any, seed: Any, request: gr.Request
         def work(cb: Any) -> Any:
             with torch_threads(1):
                 return compare_minima(cfg, stop, progress=lambda r: cb(r.step, {"res": r}))
+        budget = FrameBudget()  # drawing holds the GIL the training thread needs (apps/streaming.py)
         for prog, res, done in progress_stream(work, stop, 1.0, name="optim-minima"):
             cur = res if done else prog.get("res")
-            if cur is not None:
-                yield _summary(cur), minima_figure(cur)
+            if cur is None:
+                continue
+            if budget.due(final=done):
+                with budget.drawing():
+                    yield _summary(cur), minima_figure(cur)
+            else:
+                yield _summary(cur), gr.skip()
 
 
 stop_minima = stop_button(TASK, "⏹ stopping after the current step; the minima are then measured where the runs are …",

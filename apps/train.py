@@ -16,6 +16,7 @@ import gradio as gr
 
 from apps.common import (HEAVY, LIGHT, STOPS, STOP_EXAMPLES, Checkbox, Dropdown, Endpoint, ErrorDemo, Number, SeedRef,
                         Slider, guard, md_escape, on, on_first_open, stop_button)
+from apps.streaming import FrameBudget
 from dlcore.train.names import OPTIMIZER_RULES
 from dlcore.train.spec import PRESETS, SPEC_FIELDS, PlaygroundSpec, field_choices, spec_from_values, spec_values
 
@@ -33,7 +34,7 @@ SEEDS = [
 ]
 
 MAX_RUNS = 6            # runs kept per user for comparison
-MIN_REDRAW_S = 0.5      # redraw at most this often (adaptive: at least 2× the cost of one redraw)
+MIN_REDRAW_S = 0.5      # redraw at most this often (and drawing at most a third of the wall time)
 NAMES = [f.name for f in SPEC_FIELDS]
 D = spec_values(PlaygroundSpec())  # the default example = the widgets' initial values
 VERDICT = {"learned": "✅ finished: learned", "failed": "⚠️ finished: **did not learn** (no better than a guess)",
@@ -166,15 +167,13 @@ def train(*args: Any) -> Iterator[tuple]:
         yield ("⏳ preparing: loading the data and building the model…", *[None] * 6, gr.skip())
         board = _Board(spec, runs)
         board.pg.trainer.stop_event = stop
-        yield board.frame()
-        last, cost = time.perf_counter(), 0.0
+        budget = FrameBudget(share=1 / 3, every=MIN_REDRAW_S)  # a frame's cost counts Gradio's sending of it
+        with budget.drawing():
+            yield board.frame()
         for _ in board.pg.trainer.steps():
-            now = time.perf_counter()
-            if now - last >= max(MIN_REDRAW_S, 2 * cost):
-                out = board.frame()
-                yield out
-                last = time.perf_counter()
-                cost = last - now  # drawing + (under Gradio) sending this frame
+            if budget.due():
+                with budget.drawing():
+                    yield board.frame()
         yield board.frame(final=True)
 
 
