@@ -47,7 +47,7 @@ def headless_matplotlib() -> None:
     ``sys.modules["matplotlib.pyplot"]`` holds. Captum's first import (a tab's warm-up thread)
     imports pyplot; a click landing in those milliseconds met a half-imported pyplot and failed
     with "partially initialized module 'matplotlib.pyplot' has no attribute 'switch_backend'"
-    (CI, stop 24; tests/test_launch.py reproduces it). Imported once here (~25 ms after
+    (seen in CI; tests/test_launch.py reproduces it). Imported once here (~25 ms after
     matplotlib itself), pyplot is never half-imported again. No figure goes through pyplot:
     dlcore/plotting builds ``Figure`` objects.
     """

@@ -15,8 +15,8 @@ import gradio as gr
 
 from apps.common import STOPS, guard, md_escape, stop_button
 from apps.explain_stream import stream
-from apps.streaming import FrameBudget
 from apps.generative_gan import TOY_TITLES, bar
+from apps.streaming import FrameBudget
 from dlcore.lazy import LazyCache
 from dlcore.textinput import parse_choice, parse_int, parse_number
 

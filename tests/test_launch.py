@@ -261,7 +261,7 @@ print(errors)
 ], ids=["agg-only", "launch"])
 def test_an_event_beside_the_first_pyplot_import_meets_a_whole_pyplot(setup, broken):
     """A request's ``matplotlib.use`` while Captum's first import is half way through pyplot failed
-    with "partially initialized module 'matplotlib.pyplot'" (CI, stop 24). Importing launch imports
+    with "partially initialized module 'matplotlib.pyplot'" (seen in CI). Importing launch imports
     pyplot whole first; the control shows the race is provoked by this script."""
     out = subprocess.run([sys.executable, "-c", RACE.format(setup=setup)], cwd=ROOT, capture_output=True,
                          text=True, timeout=180, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
