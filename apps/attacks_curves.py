@@ -138,11 +138,12 @@ def curves(models: Any, shield: Any, attacks: Any, n: Any, steps: Any, eps: Any,
                 last = (f" · last: {md_escape(m['model'])}, {m['attack'].upper()}, ε = {m['eps']:g} → "
                         f"{pct(m['accuracy'])}") if "model" in m else ""
                 text = f"⏳ {len(points)}/{total} points{last} · {m['seconds']:.1f} s · Stop keeps the points done"
-                if points and budget.due():
-                    with budget.drawing():
-                        with lock:
-                            part = _partial(dict(points), dict(clean), list(chosen), atks, budgets, k, t)
-                        yield text, accuracy_curves(part)
+                def draw() -> tuple[str, Any]:
+                    with lock:
+                        part = _partial(dict(points), dict(clean), list(chosen), atks, budgets, k, t)
+                    return text, accuracy_curves(part)
+                if points:
+                    yield from budget.frame(draw, (text, gr.skip()))
                 else:
                     yield text, gr.skip()
                 continue

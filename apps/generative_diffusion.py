@@ -150,11 +150,8 @@ def toy_diffusion(dataset: Any, steps: Any, time_input: Any, sampler: Any, sampl
                 if frame.status != "running":
                     continue
                 text = f"⏳ training: step {frame.step}/{frame.total} {bar(frame.step, frame.total)}"
-                if budget.due():
-                    with budget.drawing():
-                        yield text, loss_figure(frame.losses, total=frame.total), gr.skip(), gr.skip()
-                else:
-                    yield text, gr.skip(), gr.skip(), gr.skip()
+                yield from budget.frame(lambda: (text, loss_figure(frame.losses, total=frame.total), gr.skip(), gr.skip()),
+                                        (text, gr.skip(), gr.skip(), gr.skip()))
             assert frame is not None
             if frame.status != "finished":
                 yield (f"⏹ {frame.status} at step {frame.step}/{frame.total}: nothing sampled. {md_escape(frame.message)}",

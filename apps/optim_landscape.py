@@ -110,11 +110,9 @@ def landscape(grid: Any, seed: Any, images: Any, precision: Any = "auto",
     with STOPS.running(request, TASK) as stop:  # 2 points at once, one torch thread each
         budget = FrameBudget()  # the text every row, the figure every few seconds (drawing stalls the workers)
         for land in threads_per_step(zoo_landscape(cfg, stop=stop, workers=2), 1):
-            if budget.due(final=land.complete or land.stopped):
-                with budget.drawing():
-                    yield _summary(land), landscape_figure(land)
-            else:
-                yield _summary(land), gr.skip()
+            text = _summary(land)
+            yield from budget.frame(lambda: (text, landscape_figure(land)), (text, gr.skip()),
+                                    final=land.complete or land.stopped)
 
 
 stop_landscape = stop_button(TASK, "⏹ stopping after the current grid point …",

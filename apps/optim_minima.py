@@ -83,13 +83,9 @@ def minima(steps: Any, sgd_lr: Any, adam_lr: Any, seed: Any, request: gr.Request
         budget = FrameBudget()  # drawing holds the GIL the training thread needs (apps/streaming.py)
         for prog, res, done in progress_stream(work, stop, 1.0, name="optim-minima"):
             cur = res if done else prog.get("res")
-            if cur is None:
-                continue
-            if budget.due(final=done):
-                with budget.drawing():
-                    yield _summary(cur), minima_figure(cur)
-            else:
-                yield _summary(cur), gr.skip()
+            if cur is not None:
+                text = _summary(cur)
+                yield from budget.frame(lambda: (text, minima_figure(cur)), (text, gr.skip()), final=done)
 
 
 stop_minima = stop_button(TASK, "⏹ stopping after the current step; the minima are then measured where the runs are …",

@@ -168,12 +168,9 @@ def train(*args: Any) -> Iterator[tuple]:
         board = _Board(spec, runs)
         board.pg.trainer.stop_event = stop
         budget = FrameBudget(share=1 / 3, every=MIN_REDRAW_S)  # a frame's cost counts Gradio's sending of it
-        with budget.drawing():
-            yield board.frame()
+        yield from budget.frame(board.frame)
         for _ in board.pg.trainer.steps():
-            if budget.due():
-                with budget.drawing():
-                    yield board.frame()
+            yield from budget.frame(board.frame)
         yield board.frame(final=True)
 
 

@@ -19,8 +19,8 @@ about 8.5 GFLOP for the zoo CNN on 1,000 images (85 % of it the second convoluti
 grid is about 5.3 TFLOP, and its speed is the CPU's. The zoo CNN runs through
 :class:`~dlcore.optim_viz.cnnforward.CNNForward` (BatchNorm folded, pools rewritten, images in
 cache-sized chunks: the same function, 6-8× faster than the module's own forward per point), with
-the points of a row spread over ``workers`` threads and the next row queued behind the current one
-so that no worker idles at a row's end. ``bench/bench_optim.py`` prints each run beside two floors
+every point of the grid queued at once on ``workers`` threads (row by row, so a stop keeps whole
+rows), so that no worker waits for the consumer. ``bench/bench_optim.py`` prints each run beside two floors
 measured in the same run: the FLOPs at the 2048² matrix-multiply peak of both cores, and the second
 convolution alone as oneDNN runs it. Measured (2026-12-07, 2 cores with AVX-512 and no bfloat16
 matrix units, idle): 25×25 on 1,000 images in 32.2-36.7 s in float32, against 20.2-33 s for the

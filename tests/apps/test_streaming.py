@@ -69,3 +69,16 @@ def test_a_frame_budget_takes_a_share_in_0_1_only() -> None:
     with pytest.raises(ValueError, match="every -1 must be ≥ 0 seconds"):
         FrameBudget(every=-1)
     assert FrameBudget(1).due() and FrameBudget(1).share == 1
+
+
+def test_a_frame_budget_frame_yields_the_drawing_when_due_and_counts_the_consumers_time() -> None:
+    from apps.streaming import FrameBudget
+
+    budget = FrameBudget(share=0.5, every=0.0)
+    gen = budget.frame(lambda: "figure", "skipped")
+    assert next(gen) == "figure"
+    time.sleep(0.05)  # the consumer (Gradio encoding and sending the frame) before it resumes the handler
+    assert list(gen) == [] and budget.cost >= 0.05
+    assert list(budget.frame(lambda: "figure", "skipped")) == ["skipped"]  # a 50 ms frame at a half share
+    assert list(budget.frame(lambda: "figure")) == []  # nothing to say in between
+    assert list(budget.frame(lambda: "figure", "skipped", final=True)) == ["figure"]
