@@ -63,6 +63,7 @@ headless_matplotlib()
 import gradio as gr  # noqa: E402
 
 from apps import TABS  # noqa: E402
+from apps.firstopen import protect_panels  # noqa: E402
 
 log = logging.getLogger("dl_lab")
 
@@ -138,6 +139,7 @@ def build_demo(tabs: Sequence[str] | None = None) -> gr.Blocks:
                     mod.build()
                 except Exception as exc:  # noqa: BLE001
                     _error_panel(name, exc)
+    protect_panels(demo)  # after every event exists: no default example paints over a click
     return demo
 
 

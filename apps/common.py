@@ -191,7 +191,9 @@ def stop_button(task: str, stopping: str, idle: str) -> Callable[..., str]:
         return kept if kept.endswith(note.strip()) else kept + note
     stop.__name__ = stop.__qualname__ = f"stop_{task}"
     stop.__doc__ = f"Stop this session's {task!r} after its current step, or keep the finished status."
-    return guard(stop)
+    from apps.firstopen import leaves_panel
+
+    return leaves_panel(guard(stop))
 
 
 def _blank(comp: Any) -> Any:
@@ -232,10 +234,7 @@ def on(triggers: Any, fn: Callable[..., Any], inputs: Any, outputs: Any, *, api_
     Returns:
         The dependency (chain ``.then`` / ``.success`` as usual).
     """
-    from apps.firstopen import panels_of, touching
-
-    panels = panels_of(outputs)
-    dep = gr.on(triggers, touching(fn, panels) if panels else fn, inputs, outputs, api_name=api_name, **settings)
+    dep = gr.on(triggers, fn, inputs, outputs, api_name=api_name, **settings)
     return with_failure_policy(dep, outputs, message=message, queue=settings.get("queue", True),
                                where=getattr(fn, "__qualname__", None))
 

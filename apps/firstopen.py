@@ -17,13 +17,18 @@ from typing import Any, Callable
 
 import gradio as gr
 
-__all__ = ["on_first_open", "panels_of", "touching", "touched"]
+__all__ = ["on_first_open", "protect_panels", "panels_of", "touching", "touched", "leaves_panel"]
 
 #: output component id -> the panel (frozenset of the first-open event's output ids) it belongs to
 _PANELS: dict[int, frozenset[int]] = {}
 _TOUCHED: OrderedDict[tuple[str, frozenset[int]], bool] = OrderedDict()
 _LOCK = threading.Lock()
 _MAX_TOUCHED = 4096
+#: set on the first-open handlers themselves: their own start is not the learner's
+_FIRST_OPEN = "_dl_lab_first_open"
+_TOUCHING = "_dl_lab_touching"
+#: set on handlers that only annotate a panel (Stop): they do not count as the learner's result
+_LEAVES = "_dl_lab_leaves_panel"
 
 
 def _ids(outputs: Any) -> list[int]:
@@ -63,13 +68,41 @@ def touching(fn: Callable[..., Any], panels: set[frozenset[int]]) -> Callable[..
         def gen(*args: Any, **kwargs: Any) -> Any:
             _mark(panels)
             yield from fn(*args, **kwargs)
-        return gen
+        wrapped: Callable[..., Any] = gen
+    else:
+        @functools.wraps(fn)
+        def plain(*args: Any, **kwargs: Any) -> Any:
+            _mark(panels)
+            return fn(*args, **kwargs)
+        wrapped = plain
+    setattr(wrapped, _TOUCHING, True)
+    return wrapped
 
-    @functools.wraps(fn)
-    def plain(*args: Any, **kwargs: Any) -> Any:
-        _mark(panels)
-        return fn(*args, **kwargs)
-    return plain
+
+def leaves_panel(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark ``fn`` as an event that does not replace a panel's result (a Stop button: pressed while
+    the default example runs, it stops that run, whose "stopped" summary should then be shown)."""
+    setattr(fn, _LEAVES, True)
+    return fn
+
+
+def protect_panels(blocks: gr.Blocks) -> int:
+    """After every event of ``blocks`` is registered: wrap each one that writes into a first-open
+    panel (except the first-open events, the failure follow-ups, which run after their event has
+    marked the panel, :func:`leaves_panel` handlers such as Stop, and any already wrapped) with :func:`touching`, whatever the
+    order it was registered in. Gradio checks ``inspect.isgeneratorfunction`` and the signature
+    (``gr.Request``) at call time, which the wrapper keeps. Returns how many events were wrapped."""
+    count = 0
+    for block_fn in blocks.fns.values():
+        fn = block_fn.fn
+        if (fn is None or block_fn.trigger_only_on_failure
+                or any(getattr(fn, flag, False) for flag in (_FIRST_OPEN, _TOUCHING, _LEAVES))):
+            continue
+        panels = panels_of(block_fn.outputs)
+        if panels:
+            block_fn.fn = touching(fn, panels)
+            count += 1
+    return count
 
 
 def on_first_open(fn: Callable[..., Any], inputs: Any, outputs: Any, **settings: Any) -> None:
@@ -77,8 +110,8 @@ def on_first_open(fn: Callable[..., Any], inputs: Any, outputs: Any, **settings:
     when the page loads), to show a panel's default example without a click.
 
     Nothing runs at start-up: the page is served first, and a tab nobody opens costs nothing. If an
-    event of the panel itself (registered after this, through :func:`apps.common.on`) starts first,
-    the default example is not shown over it.
+    event of the panel itself (a button, an example) starts first, the default example is not shown
+    over it; that needs :func:`protect_panels` on the finished app (``launch.build_demo`` calls it).
     """
     from gradio.context import Context
 
@@ -109,9 +142,10 @@ def on_first_open(fn: Callable[..., Any], inputs: Any, outputs: Any, **settings:
         return (True, *vals)
 
     first.__qualname__ = f"first_open.{getattr(fn, '__qualname__', 'handler')}"
+    setattr(first, _FIRST_OPEN, True)  # kept by guard's functools.wraps
     on(_open_triggers(Context.block, Context.root_block), guard(first), [opened, *ins], [opened, *outs],
        api_visibility="private", **settings)
-    for i in panel:  # after its own event: that one must not count as the learner's
+    for i in panel:
         _PANELS[i] = panel
 
 

@@ -107,6 +107,26 @@ def _modules():
     return [(n, importlib.import_module(f"apps.{n}")) for n in TABS]
 
 
+def test_every_run_of_a_first_open_panel_keeps_its_default_from_painting_over_it():
+    """CI: the explain tab's Maximise was registered before its panel's first-open default, so the
+    default (200 + 200 steps) finished after the click's error message and replaced it. In the built
+    app every button and example run that writes into a first-open panel marks it, whatever the
+    registration order; Stop does not (it annotates the default's own run)."""
+    from apps.firstopen import _FIRST_OPEN, _TOUCHING, panels_of
+
+    demo = launch.build_demo(["explain"])
+    fns = {f.api_name: f for f in demo.fns.values() if f.fn is not None}
+    assert getattr(fns["explain_actmax"].fn, _TOUCHING, False)
+    assert not getattr(fns["explain_actmax_stop"].fn, _TOUCHING, False)
+    left = [f.api_name for f in demo.fns.values() if f.fn is not None and panels_of(f.outputs)
+            and not f.trigger_only_on_failure and not getattr(f.fn, _FIRST_OPEN, False)
+            and not getattr(f.fn, _TOUCHING, False) and not f.api_name.endswith("_stop")]
+    assert left == []
+    examples = [f for f in demo.fns.values() if f.fn is not None and f.trigger_after is not None
+                and getattr(f.fn, "__qualname__", "") == "actmax_default"]
+    assert examples and all(getattr(f.fn, _TOUCHING, False) for f in examples)
+
+
 def test_broken_tab_is_isolated(monkeypatch):
     """A tab whose build() raises, and one whose import fails, become error panels."""
     broken = types.ModuleType("apps.broken_fixture")
