@@ -397,13 +397,14 @@ def minima_figure(res: Any) -> Figure:
     fig, axes = new_figure(1, 3, figsize=(3 * W * 0.62, 3.3))
     colors = [PALETTE[0], PALETTE[1]]
     ax = axes[0]
+    k = min(10, res.step) or 10                                                      # a short run: mean of all
     for run, c in zip(res.runs, colors):
         z = run.train_loss[:res.step]
         if len(z):
-            k = min(10, len(z))
             smooth = torch.nn.functional.avg_pool1d(z[None, None].float(), k, 1)[0, 0]   # running mean
-            ax.plot(np.arange(k, len(z) + 1), smooth.numpy(), color=c, label=f"{run.label} (lr {run.lr:g})")
-    ax.set(xlim=(0, res.config.steps), xlabel="step", ylabel="mini-batch loss (mean of 10)",
+            ax.plot(np.arange(k, len(z) + 1), smooth.numpy(), color=c, label=f"{run.label} (lr {run.lr:g})",
+                    marker="o" if len(smooth) == 1 else None)                        # one point: no line to draw
+    ax.set(xlim=(0, res.config.steps), xlabel="step", ylabel=f"mini-batch loss (mean of {k})",
            title=f"training from one start, step {res.step}/{res.config.steps}")
     ax.legend(fontsize=8)
     ax = axes[1]

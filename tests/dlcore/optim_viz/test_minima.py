@@ -96,3 +96,21 @@ def test_the_figure_streams_then_shows_the_line_and_slices(small) -> None:
     fig = minima_figure(small)
     assert len(fig.axes[1].get_lines()) == 3 and len(fig.axes[2].get_lines()) == 2
     assert "SGD-momentum" in fig.axes[2].get_legend().get_texts()[0].get_text()
+
+
+def test_a_run_of_ten_steps_or_fewer_still_draws_its_training_loss(small) -> None:
+    """The curve is a running mean of 10: ten steps made one point, and a one-point line drew nothing."""
+    import dataclasses
+
+    from dlcore.plotting.optim_viz import minima_figure
+
+    for step in (1, 6, 10):
+        fig = minima_figure(dataclasses.replace(small, step=step, line=None))
+        lines = fig.axes[0].get_lines()
+        assert len(lines) == 2 and all(len(ln.get_xdata()) == 1 and ln.get_marker() == "o" for ln in lines)
+        assert f"mean of {step}" in fig.axes[0].get_ylabel()
+        want = float(small.runs[0].train_loss[:step].mean())
+        assert float(lines[0].get_ydata()[0]) == pytest.approx(want, rel=1e-6)
+    lines = minima_figure(small).axes[0].get_lines()                # 12 steps: a 3-point line, no markers
+    assert [len(ln.get_xdata()) for ln in lines] == [3, 3] and lines[0].get_marker() in ("None", None, "")
+    assert "mean of 10" in minima_figure(small).axes[0].get_ylabel()
