@@ -403,7 +403,7 @@ def minima_figure(res: Any) -> Figure:
         if len(z):
             smooth = torch.nn.functional.avg_pool1d(z[None, None].float(), k, 1)[0, 0]   # running mean
             ax.plot(np.arange(k, len(z) + 1), smooth.numpy(), color=c, label=f"{run.label} (lr {run.lr:g})",
-                    marker="o" if len(smooth) == 1 else None)                        # one point: no line to draw
+                    marker="o" if len(smooth) == 1 else None, clip_on=len(smooth) > 1)  # one point: a whole dot
     ax.set(xlim=(0, res.config.steps), xlabel="step", ylabel=f"mini-batch loss (mean of {k})",
            title=f"training from one start, step {res.step}/{res.config.steps}")
     ax.legend(fontsize=8)
