@@ -26,6 +26,7 @@ _LOCK = threading.Lock()
 _MAX_TOUCHED = 4096
 #: set on the first-open handlers themselves: their own start is not the learner's
 _FIRST_OPEN = "_dl_lab_first_open"
+#: set on the wrappers of :func:`touching`: never wrapped twice
 _TOUCHING = "_dl_lab_touching"
 #: set on handlers that only annotate a panel (Stop): they do not count as the learner's result
 _LEAVES = "_dl_lab_leaves_panel"
@@ -87,11 +88,12 @@ def leaves_panel(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def protect_panels(blocks: gr.Blocks) -> int:
-    """After every event of ``blocks`` is registered: wrap each one that writes into a first-open
-    panel (except the first-open events, the failure follow-ups, which run after their event has
-    marked the panel, :func:`leaves_panel` handlers such as Stop, and any already wrapped) with :func:`touching`, whatever the
-    order it was registered in. Gradio checks ``inspect.isgeneratorfunction`` and the signature
-    (``gr.Request``) at call time, which the wrapper keeps. Returns how many events were wrapped."""
+    """After every event of ``blocks`` is registered, wrap each one that writes into a first-open
+    panel with :func:`touching`, whatever the order it was registered in: buttons, live inputs and
+    the runs of ``gr.Examples``. Left alone: the first-open events themselves, failure follow-ups
+    (their event has marked the panel already), :func:`leaves_panel` handlers such as Stop, and
+    events wrapped before. Gradio inspects ``fn`` (generator or not, a ``gr.Request`` parameter)
+    when it calls it, and the wrapper keeps both. Returns how many events were wrapped."""
     count = 0
     for block_fn in blocks.fns.values():
         fn = block_fn.fn
