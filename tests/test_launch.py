@@ -112,15 +112,15 @@ def test_every_run_of_a_first_open_panel_keeps_its_default_from_painting_over_it
     default (200 + 200 steps) finished after the click's error message and replaced it. In the built
     app every button and example run that writes into a first-open panel marks it, whatever the
     registration order; Stop does not (it annotates the default's own run)."""
-    from apps.firstopen import _FIRST_OPEN, _TOUCHING, panels_of
+    from apps.firstopen import _FIRST_OPEN, _LEAVES, _TOUCHING, panels_of
 
     demo = launch.build_demo(["explain"])
     fns = {f.api_name: f for f in demo.fns.values() if f.fn is not None}
     assert getattr(fns["explain_actmax"].fn, _TOUCHING, False)
     assert not getattr(fns["explain_actmax_stop"].fn, _TOUCHING, False)
     left = [f.api_name for f in demo.fns.values() if f.fn is not None and panels_of(f.outputs)
-            and not f.trigger_only_on_failure and not getattr(f.fn, _FIRST_OPEN, False)
-            and not getattr(f.fn, _TOUCHING, False) and not f.api_name.endswith("_stop")]
+            and not f.trigger_only_on_failure
+            and not any(getattr(f.fn, flag, False) for flag in (_FIRST_OPEN, _TOUCHING, _LEAVES))]
     assert left == []
     examples = [f for f in demo.fns.values() if f.fn is not None and f.trigger_after is not None
                 and getattr(f.fn, "__qualname__", "") == "actmax_default"]

@@ -186,13 +186,12 @@ def test_first_open_never_paints_over_the_panels_own_click(monkeypatch):
         m.setattr(firstopen, "_mark", lambda panels: None)
         for fn in fns:
             if "<lambda>" in fn.__qualname__ and fn is not first:
-                answer = fn("x") if "example" in fn.__qualname__ or _takes_one(fn) else fn()
-                handlers[answer] = fn
+                handlers[_call(fn)] = fn
     assert set(handlers) == {"early", "clicked", "elsewhere", "example x"}
     assert first(False) == (True, "default")                        # nobody clicked yet: the default shows
     for answer, fn in handlers.items():
         session["id"] = f"fresh session for {answer}"
-        assert (fn("x") if answer == "example x" else fn()) == answer
+        assert _call(fn) == answer
         done, shown = first(False)
         if answer == "elsewhere":                                   # another panel's event does not count
             assert shown == "default"
@@ -200,10 +199,11 @@ def test_first_open_never_paints_over_the_panels_own_click(monkeypatch):
             assert done is True and not isinstance(shown, str)      # ... and the default is skipped
 
 
-def _takes_one(fn) -> bool:
+def _call(fn):
+    """Call a test handler, with the example's one value if it takes one."""
     import inspect
 
-    return len(inspect.signature(fn).parameters) == 1
+    return fn("x") if len(inspect.signature(fn).parameters) == 1 else fn()
 
 
 def _left_at(count: int, fn):
